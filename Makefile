@@ -1,0 +1,29 @@
+# The two commands of the README: `make demo` and `make test`. Both install what is missing first.
+SWIFT ?= swift
+BIN := .build/debug
+
+.PHONY: all deps build demo test clean
+
+all: build
+
+deps:
+	Scripts/install-deps
+
+build: deps
+	$(SWIFT) build
+
+# Until the whole unit runs on its simulators, the demo replays a day at a two-lane station
+# through the decision core and shows each decision.
+demo: build
+	@echo "== weighpoint version"
+	@$(BIN)/weighpoint version
+	@echo
+	@echo "== weighpoint replay Scenarios/demo-station.jsonl"
+	@$(BIN)/weighpoint replay Scenarios/demo-station.jsonl --summary | Scripts/show-decisions
+
+test: build
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build

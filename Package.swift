@@ -1,0 +1,71 @@
+// swift-tools-version: 6.1
+// Weighpoint: firmware service of a roadside overload-enforcement unit.
+// Dependency arrows go one way: executables → WeighpointService → (Modbus, Capture, Evidence,
+// Console) → WeighpointCore. The core imports no C library and does no I/O.
+import PackageDescription
+
+let package = Package(
+    name: "Weighpoint",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "weighpoint", targets: ["weighpoint"]),
+        .executable(name: "weighpointd", targets: ["weighpointd"]),
+        .library(name: "WeighpointCore", targets: ["WeighpointCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // C system libraries. Each module map includes the real header plus a small shim header
+        // for what Swift cannot import (function-like macros, variadic functions).
+        .systemLibrary(name: "CModbus", pkgConfig: "libmodbus", providers: [.apt(["libmodbus-dev"])]),
+        .systemLibrary(name: "CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
+        .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Pure domain: plates, limits, assessment, association. No Foundation, no Glibc.
+        .target(name: "WeighpointCore"),
+        // The `weighpoint replay` JSON Lines format (SCENARIOS.md) on top of the core.
+        .target(name: "WeighpointScenario", dependencies: ["WeighpointCore"]),
+
+        .target(name: "WeighpointModbus", dependencies: ["WeighpointCore", "CModbus"]),
+        .target(name: "WeighpointCapture", dependencies: ["WeighpointCore", "CV4L2"]),
+        .target(name: "WeighpointEvidence", dependencies: ["WeighpointCore", "COpenSSL"]),
+        .target(name: "WeighpointConsole", dependencies: ["WeighpointCore", "CSerialPort"]),
+        .target(
+            name: "WeighpointService",
+            dependencies: [
+                "WeighpointCore", "WeighpointModbus", "WeighpointCapture", "WeighpointEvidence",
+                "WeighpointConsole",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        .executableTarget(
+            name: "weighpoint",
+            dependencies: [
+                "WeighpointService", "WeighpointScenario",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "weighpointd",
+            dependencies: [
+                "WeighpointService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        .testTarget(
+            name: "WeighpointCoreTests",
+            dependencies: [
+                "WeighpointCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]),
+        .testTarget(
+            name: "WeighpointScenarioTests",
+            dependencies: ["WeighpointScenario", "WeighpointCore"],
+            resources: [.copy("Scenarios")]),
+        .testTarget(name: "WeighpointServiceTests", dependencies: ["WeighpointService"]),
+    ]
+)

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import WeighpointScenario
+import WeighpointService
+
+@main
+struct Weighpoint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "weighpoint",
+        abstract: "Tools for the Weighpoint overload-enforcement unit.",
+        subcommands: [Version.self, Replay.self])
+}
+
+/// Writes to standard error (Swift 6 rejects the `stderr` global as not concurrency-safe).
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the software identity: version, SHA-256 of this executable, linked libraries.")
+
+    func run() throws {
+        do {
+            print(try SoftwareIdentity.current().lines.joined(separator: "\n"))
+        } catch {
+            printError("weighpoint version: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the decision core over a scenario (JSON Lines) and print one decision per weighing.",
+        discussion: """
+            FILE is a scenario in the format of SCENARIOS.md, or - for standard input. Decisions go to \
+            standard output as JSON Lines, in weighing order. A malformed line stops the replay with \
+            exit status 2 and names the line.
+            """)
+
+    @Argument(help: "Scenario file, or - for standard input.")
+    var file: String
+
+    @Flag(help: "Print a count of decisions to standard error at the end.")
+    var summary = false
+
+    func run() throws {
+        let data: Data
+        if file == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let d = FileManager.default.contents(atPath: file) else {
+                printError("weighpoint replay: cannot read \(file)")
+                throw ExitCode(1)
+            }
+            data = d
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            printError("weighpoint replay: \(file) is not UTF-8 text")
+            throw ExitCode(2)
+        }
+        let scenario: Scenario
+        do {
+            scenario = try Scenario.parse(text)
+        } catch {
+            printError("weighpoint replay: \(file == "-" ? "<stdin>" : file): \(error)")
+            throw ExitCode(2)
+        }
+        let decisions = scenario.replay()
+        var out = ""
+        for d in decisions { out += d.jsonLine + "\n" }
+        FileHandle.standardOutput.write(Data(out.utf8))
+        if summary {
+            var counts: [String: Int] = [:]
+            for d in decisions { counts[d.assessment.decision.rawValue, default: 0] += 1 }
+            let parts = counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            printError("weighings=\(decisions.count) " + parts.joined(separator: " "))
+        }
+    }
+}
