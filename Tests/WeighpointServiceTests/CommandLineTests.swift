@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+import WeighpointService
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+struct Run {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// Runs a program to completion, feeding `input` on standard input.
+func run(_ executable: String, _ arguments: [String], input: String = "") throws -> Run {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    let (o, e, i) = (Pipe(), Pipe(), Pipe())
+    p.standardOutput = o
+    p.standardError = e
+    p.standardInput = i
+    try p.run()
+    i.fileHandleForWriting.write(Data(input.utf8))
+    try i.fileHandleForWriting.close()
+    let out = o.fileHandleForReading.readDataToEndOfFile()
+    let err = e.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return Run(status: p.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+}
+
+/// The built `weighpoint` command (make test builds it before running the tests).
+func weighpoint() throws -> String {
+    let path = packageRoot.appendingPathComponent(".build/debug/weighpoint").path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        throw CLIMissing(path: path)
+    }
+    return path
+}
+
+struct CLIMissing: Error, CustomStringConvertible {
+    let path: String
+    var description: String { "\(path) is not built: run `swift build` (make test does) before the tests" }
+}
+
+@Suite struct CommandLineTests {
+    @Test func versionHashEqualsSha256sumOfTheExecutable() throws {
+        let exe = try weighpoint()
+        let r = try run(exe, ["version"])
+        #expect(r.status == 0)
+        let hashLine = r.stdout.split(separator: "\n").first { $0.hasPrefix("sha256 ") }
+        let independent = try run("/usr/bin/sha256sum", [URL(fileURLWithPath: exe).resolvingSymlinksInPath().path])
+        #expect(hashLine.map { String($0.dropFirst(7)) } == String(independent.stdout.prefix(64)))
+        #expect(r.stdout.contains("weighpoint \(SoftwareIdentity.version)"))
+        for lib in ["libmodbus 3.", "libv4l2", "libserialport 0.", "libcrypto OpenSSL 3."] {
+            #expect(r.stdout.contains(lib), "\(lib) missing from: \(r.stdout)")
+        }
+    }
+
+    @Test func replayReadsAFileOrStandardInput() throws {
+        let exe = try weighpoint()
+        let file = packageRoot.appendingPathComponent("Scenarios/demo-station.jsonl").path
+        let fromFile = try run(exe, ["replay", file])
+        let fromStdin = try run(exe, ["replay", "-"], input: try String(contentsOfFile: file, encoding: .utf8))
+        #expect(fromFile.status == 0 && fromStdin.status == 0)
+        #expect(fromFile.stdout == fromStdin.stdout)
+        #expect(fromFile.stdout.split(separator: "\n").count == 12)
+    }
+
+    @Test func malformedLineExitsWithStatus2AndNamesTheLine() throws {
+        let exe = try weighpoint()
+        let input = """
+            {"type":"station","lanes":1,"cameras":[],"match_window_ms":1500}
+            # comment
+            {"type":"weighing","seq":1,"lane":1,"time":"2026-11-20T08:00:00.000Z","speed_kmh":54,"body":"rigid","drive_axles":1,"axles":[{"kg":7000,"tyres":"single"},{"kg":10500,"tyres":"dual"}],"groups":[1,1],"flags":[]}
+            {"type":"weighing","seq":2,"lane":1,"time":"yesterday"}
+            {"type":"weighing","seq":3,"lane":1,"time":"2026-11-20T08:00:09.000Z","speed_kmh":54,"body":"rigid","drive_axles":1,"axles":[{"kg":7000,"tyres":"single"},{"kg":10500,"tyres":"dual"}],"groups":[1,1],"flags":[]}
+            """
+        let r = try run(exe, ["replay", "-"], input: input)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("line 4"), "\(r.stderr)")
+        #expect(!r.stdout.contains(#""seq":3"#), "nothing printed for later lines")
+    }
+
+    @Test func missingFileIsAnErrorNamingIt() throws {
+        let r = try run(try weighpoint(), ["replay", "/nonexistent/day.jsonl"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("/nonexistent/day.jsonl"))
+    }
+}
+
+@Suite struct SoftwareIdentityTests {
+    @Test func identityOfThisProcessHashesItsExecutable() throws {
+        let id = try SoftwareIdentity.current()
+        #expect(id.executableSHA256.count == 64)
+        let independent = try run("/usr/bin/sha256sum", ["/proc/self/exe"])  // sha256sum's own exe, not ours
+        #expect(independent.stdout.prefix(64) != Substring(id.executableSHA256))
+        let ours = try run("/usr/bin/sha256sum", [id.executablePath])
+        #expect(String(ours.stdout.prefix(64)) == id.executableSHA256)
+        #expect(id.libraries.map(\.name) == ["libmodbus", "libv4l2", "libserialport", "libcrypto"])
+        #expect(id.libraries.allSatisfy { $0.file != nil }, "\(id.libraries)")
+    }
+}
