@@ -21,12 +21,12 @@ public struct Permit: Hashable, Sendable {
 public struct PermitBook: Sendable {
     public let permits: [Permit]
     private let byPlate: [String: [Permit]]
-    private let list: PlateList
+    private let index: PlateIndex
 
     public init(_ permits: [Permit]) {
         self.permits = permits
         self.byPlate = Dictionary(grouping: permits, by: \.plate)
-        self.list = PlateList(permits.map(\.plate))
+        self.index = PlateIndex(permits.map(\.plate))
     }
 
     /// The best permit that covers `massKg` at `time` for any of `plates`: exact matches before
@@ -34,7 +34,7 @@ public struct PermitBook: Sendable {
     public func bestCovering(plates: [String], at time: Timestamp, massKg: Int) -> PermitUse? {
         var best: PermitUse?
         for plate in plates {
-            for m in list.matches(for: plate) {
+            for m in index.matches(for: plate) {
                 for p in byPlate[m.plate] ?? [] where p.isValid(at: time) && p.maxGrossKg >= massKg {
                     let use = PermitUse(permit: p, matchedPlate: Plate.normalize(plate), kind: m.kind)
                     if let b = best, (b.kind, -b.permit.maxGrossKg) <= (use.kind, -use.permit.maxGrossKg) { continue }

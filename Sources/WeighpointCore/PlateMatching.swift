@@ -25,28 +25,53 @@ public enum LookalikeSets {
         ["0", "O", "D", "Q"], ["1", "I", "7"], ["2", "Z"], ["5", "S"], ["8", "B"], ["6", "G"],
     ]
 
-    /// The set index of `s`, if it belongs to one.
-    static let setIndex: [Unicode.Scalar: Int] = {
-        var m: [Unicode.Scalar: Int] = [:]
-        for (i, set) in sets.enumerated() { for s in set { m[s] = i } }
-        return m
-    }()
+    /// The representative of `v`'s look-alike set (its first member in `sets`), or `v` itself.
+    /// The sets are disjoint, so two scalars are look-alikes exactly when they differ and share
+    /// a representative.
+    @inline(__always)
+    public static func representative(_ v: UInt32) -> UInt32 {
+        switch v {
+        case 0x4F, 0x44, 0x51: 0x30  // O D Q → 0
+        case 0x49, 0x37: 0x31  // I 7 → 1
+        case 0x5A: 0x32  // Z → 2
+        case 0x53: 0x35  // S → 5
+        case 0x42: 0x38  // B → 8
+        case 0x47: 0x36  // G → 6
+        default: v
+        }
+    }
 
     /// True when `a` and `b` differ and belong to the same look-alike set.
+    @inline(__always)
     public static func areLookalikes(_ a: Unicode.Scalar, _ b: Unicode.Scalar) -> Bool {
-        guard a != b, let i = setIndex[a], let j = setIndex[b] else { return false }
-        return i == j
+        a != b && representative(a.value) == representative(b.value)
     }
 }
 
 /// Classifies how `a` matches `b`, both normalised; nil when they do not match. Symmetric.
 /// This is the plain, obviously-correct definition; faster indexes must agree with it.
 public func plateMatchKind(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> PlateMatchKind? {
+    let x = a.map(\.value), y = b.map(\.value)
+    return x.withUnsafeBufferPointer { xb in y.withUnsafeBufferPointer { yb in plateMatchKind(values: xb, yb) } }
+}
+
+/// `plateMatchKind` over normalised strings.
+public func plateMatchKind(_ a: String, _ b: String) -> PlateMatchKind? {
+    plateMatchKind(Array(a.unicodeScalars), Array(b.unicodeScalars))
+}
+
+/// `plateMatchKind` over scalar values, without allocating: the form indexes verify with.
+@inline(__always)
+func plateMatchKind(values a: UnsafeBufferPointer<UInt32>, _ b: UnsafeBufferPointer<UInt32>) -> PlateMatchKind? {
     if a.count == b.count {
         var lookalikePositions = 0
         var otherPositions = 0
         for i in 0..<a.count where a[i] != b[i] {
-            if LookalikeSets.areLookalikes(a[i], b[i]) { lookalikePositions += 1 } else { otherPositions += 1 }
+            if LookalikeSets.representative(a[i]) == LookalikeSets.representative(b[i]) {
+                lookalikePositions += 1
+            } else {
+                otherPositions += 1
+            }
             if otherPositions + lookalikePositions > 2 { return nil }
         }
         if otherPositions == 0 && lookalikePositions == 0 { return .exact }
@@ -64,11 +89,6 @@ public func plateMatchKind(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Plat
         i += 1
     }
     return .edit
-}
-
-/// `plateMatchKind` over normalised strings.
-public func plateMatchKind(_ a: String, _ b: String) -> PlateMatchKind? {
-    plateMatchKind(Array(a.unicodeScalars), Array(b.unicodeScalars))
 }
 
 /// One list entry that a query matched.
@@ -98,26 +118,34 @@ public func matchOrder(_ a: PlateMatch, _ b: PlateMatch) -> Bool {
 public struct PlateList: Sendable {
     /// Normalised, de-duplicated entries in list order.
     public let plates: [String]
-    private let scalars: [[Unicode.Scalar]]
+    private let values: [[UInt32]]
 
     /// Builds the list from plate texts, normalising each and dropping duplicates.
     public init<S: Sequence>(_ entries: S) where S.Element == String {
+        self.plates = PlateList.normalizedUnique(entries)
+        self.values = plates.map { $0.unicodeScalars.map(\.value) }
+    }
+
+    /// Normalised entries without empties and duplicates, in first-seen order.
+    static func normalizedUnique<S: Sequence>(_ entries: S) -> [String] where S.Element == String {
         var seen = Set<String>()
         var plates: [String] = []
         for e in entries {
             let n = Plate.normalize(e)
             if !n.isEmpty && seen.insert(n).inserted { plates.append(n) }
         }
-        self.plates = plates
-        self.scalars = plates.map { Array($0.unicodeScalars) }
+        return plates
     }
 
     /// Every entry matching `query` (normalised here), sorted by kind then plate.
     public func matches(for query: String) -> [PlateMatch] {
-        let q = Array(Plate.normalize(query).unicodeScalars)
+        let q = Plate.normalize(query).unicodeScalars.map(\.value)
         var out: [PlateMatch] = []
-        for (i, entry) in scalars.enumerated() {
-            if let kind = plateMatchKind(q, entry) { out.append(PlateMatch(plate: plates[i], kind: kind)) }
+        q.withUnsafeBufferPointer { qb in
+            for (i, entry) in values.enumerated() {
+                let kind = entry.withUnsafeBufferPointer { plateMatchKind(values: qb, $0) }
+                if let kind { out.append(PlateMatch(plate: plates[i], kind: kind)) }
+            }
         }
         return out.sorted(by: matchOrder)
     }

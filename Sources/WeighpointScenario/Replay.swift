@@ -6,6 +6,8 @@ public struct ReplayDecision: Sendable {
     public let front: PlateRead?
     public let rear: PlateRead?
     public let assessment: OverloadAssessment
+    /// Watch-list hits of the associated plates; they never change the decision.
+    public let watchHits: [WatchHit]
 }
 
 extension Scenario {
@@ -16,11 +18,20 @@ extension Scenario {
         let rs = reads.map(\.read)
         let plates = Associator(cameras: station.cameras, windowMilliseconds: station.matchWindowMs).associate(ws, rs)
         let assessor = Assessor(rules: station.rules, permits: PermitBook(permits))
+        var listNames: [String] = []
+        var entriesByList: [String: [String]] = [:]
+        for e in watchEntries {
+            if entriesByList[e.list] == nil { listNames.append(e.list) }
+            entriesByList[e.list, default: []].append(e.plate)
+        }
+        let watchLists = listNames.map { WatchList(name: $0, plates: entriesByList[$0]!) }
         return zip(ws, plates).map { w, p in
             let front = p.front.map { rs[$0] }
             let rear = p.rear.map { rs[$0] }
-            let assessment = assessor.assess(w, plates: [front, rear].compactMap { $0?.normalized })
-            return ReplayDecision(weighing: w, front: front, rear: rear, assessment: assessment)
+            let read = [front, rear].compactMap { $0?.normalized }
+            let assessment = assessor.assess(w, plates: read)
+            let hits = watchLists.flatMap { $0.hits(for: read) }
+            return ReplayDecision(weighing: w, front: front, rear: rear, assessment: assessment, watchHits: hits)
         }
     }
 }
@@ -53,6 +64,15 @@ extension ReplayDecision {
             o.add("permit", .null)
         }
         o.add("reason", a.reasons.isEmpty ? .null : .string(a.reasons.joined(separator: "; ")))
+        let hits = watchHits.map { h -> String in
+            var x = JSONObjectWriter()
+            x.add("list", .string(h.list))
+            x.add("plate", .string(h.plate))
+            x.add("read", .string(h.read))
+            x.add("match", .string(h.kind.rawValue))
+            return x.text
+        }
+        o.add("watchlist", .raw("[" + hits.joined(separator: ",") + "]"))
         o.add("tolerance", .string(a.tolerance.description))
         if let limit = a.limit { o.add("limit_basis", .string(limit.basis)) }
         if !a.axleFindings.isEmpty {

@@ -5,6 +5,8 @@ import WeighpointCore
 public struct Scenario: Sendable {
     public var station: StationSetup
     public var permits: [Permit]
+    /// Watch-list entries (list name, plate), in input order.
+    public var watchEntries: [(list: String, plate: String)] = []
     /// Weighings in input order, with the line each came from.
     public var weighings: [(line: Int, weighing: Weighing)]
     public var reads: [(line: Int, read: PlateRead)]
@@ -70,6 +72,14 @@ extension Scenario {
                     scenario.station = try JSONDecoder().decode(StationLine.self, from: data).setup(fail)
                 case "permit":
                     scenario.permits.append(try JSONDecoder().decode(PermitLine.self, from: data).permit(fail))
+                case "watch":
+                    let entry = try JSONDecoder().decode(WatchLine.self, from: data)
+                    do {
+                        _ = try Plate(parsing: entry.plate)
+                    } catch {
+                        throw fail("key 'plate': \(error)")
+                    }
+                    scenario.watchEntries.append((entry.list ?? "watch", entry.plate))
                 case "weighing":
                     scenario.weighings.append((n, try JSONDecoder().decode(WeighingLine.self, from: data).weighing(fail)))
                 case "plate":
@@ -79,7 +89,7 @@ extension Scenario {
                     }
                     scenario.reads.append((n, read))
                 default:
-                    throw fail("unknown event type '\(type)' (expected station, permit, weighing or plate)")
+                    throw fail("unknown event type '\(type)' (expected station, permit, watch, weighing or plate)")
                 }
             } catch let e as ScenarioError {
                 throw e
@@ -224,6 +234,12 @@ private struct PermitLine: Decodable {
         guard max_gross_kg > 0 else { throw fail("key 'max_gross_kg': \(max_gross_kg) is not a mass") }
         return Permit(plate: plate, validFrom: from, validUntil: until, maxGrossKg: max_gross_kg)
     }
+}
+
+/// `{"type":"watch","list":"wanted","plate":"苏A12345"}`: an entry of a named watch list.
+private struct WatchLine: Decodable {
+    let list: String?
+    let plate: String
 }
 
 private struct WeighingLine: Decodable {

@@ -149,3 +149,14 @@ let plateLikeText = Gen<Character?>.element(of: Array("苏浙0O1I27Z5S8B6GDQAX�
         }
     }
 }
+
+@Suite struct LookalikeRepresentativeTests {
+    @Test func representativesAgreeWithTheSetsForEveryASCIICharacter() {
+        for a in (0x20...0x7E).map({ Unicode.Scalar($0)! }) {
+            for b in (0x20...0x7E).map({ Unicode.Scalar($0)! }) {
+                let bySets = a != b && LookalikeSets.sets.contains { $0.contains(a) && $0.contains(b) }
+                #expect(LookalikeSets.areLookalikes(a, b) == bySets, "\(a) \(b)")
+            }
+        }
+    }
+}

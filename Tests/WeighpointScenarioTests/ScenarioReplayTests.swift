@@ -37,6 +37,8 @@ func mismatches(expected: [String: Any], actual: [String: Any]) -> [String] {
         case (is NSNull, is NSNull), (is NSNull, nil): same = true
         case (let w as NSNumber, let g as NSNumber): same = w.doubleValue == g.doubleValue
         case (let w as String, let g as String): same = w == g
+        case (let w as [Any], let g as [Any]):
+            same = (try? JSONSerialization.data(withJSONObject: w, options: .sortedKeys)) == (try? JSONSerialization.data(withJSONObject: g, options: .sortedKeys))
         default: same = false
         }
         if !same { out.append("\(key): expected \(want), got \(got.map { "\($0)" } ?? "nothing")") }
