@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps build demo test clean
+.PHONY: all deps build demo test clean bench-plates
 
 all: build
 
@@ -27,3 +27,13 @@ test: build
 
 clean:
 	rm -rf .build
+
+# Plate index benchmark (BENCHMARKS.md): release build, rapidfuzz in a venv under .build/.
+BENCH_VENV := .build/bench-venv
+$(BENCH_VENV)/bin/python:
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q rapidfuzz
+
+bench-plates: deps $(BENCH_VENV)/bin/python
+	$(SWIFT) build -c release --product weighpoint
+	.build/release/weighpoint plates bench --rapidfuzz $(BENCH_VENV)/bin/python

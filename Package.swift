@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "WeighpointCapture", dependencies: ["WeighpointCore", "CV4L2"]),
         .target(name: "WeighpointEvidence", dependencies: ["WeighpointCore", "COpenSSL"]),
         .target(name: "WeighpointConsole", dependencies: ["WeighpointCore", "CSerialPort"]),
+        // Simulators and synthetic data shared by tests, the demo and benchmarks.
+        .target(name: "WeighpointTesting", dependencies: ["WeighpointCore"]),
         .target(
             name: "WeighpointService",
             dependencies: [
@@ -45,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "weighpoint",
             dependencies: [
-                "WeighpointService", "WeighpointScenario",
+                "WeighpointService", "WeighpointScenario", "WeighpointTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -59,6 +59,7 @@ public struct Plate: Hashable, Sendable, CustomStringConvertible {
     /// separators removed, and in serial positions O → 0 and I → 1 (GA 36 serials carry neither).
     /// Idempotent. Works on any text, valid plate or not, so OCR reads can be compared.
     public static func normalize(_ raw: String) -> String {
+        if isNormalized(raw) { return raw }  // most list entries and reads: no copy
         var scalars: [Unicode.Scalar] = []
         scalars.reserveCapacity(raw.unicodeScalars.count)
         for s in raw.unicodeScalars {
@@ -66,7 +67,7 @@ public struct Plate: Hashable, Sendable, CustomStringConvertible {
             if v >= 0xFF01 && v <= 0xFF5E { v -= 0xFEE0 }  // full-width ASCII block
             if v == 0x3000 { v = 0x20 }  // ideographic space
             if v >= 0x61 && v <= 0x7A { v -= 0x20 }  // a-z → A-Z
-            if separatorValues.contains(v) { continue }
+            if isSeparator(v) { continue }
             scalars.append(Unicode.Scalar(v)!)
         }
         // Serial positions start after province + authority letter, or after 使.
@@ -86,8 +87,28 @@ public struct Plate: Hashable, Sendable, CustomStringConvertible {
         return String(out)
     }
 
-    /// Separators seen between plate groups: middle dots, bullets, hyphens, spaces, tabs, dots.
-    static let separatorValues: Set<UInt32> = [0x20, 0x09, 0x2D, 0x2E, 0xB7, 0x2022, 0x2027, 0x30FB, 0x2010, 0x2011]
+    /// Separators seen between plate groups: spaces, tabs, hyphens, dots, middle dots, bullets.
+    @inline(__always)
+    static func isSeparator(_ v: UInt32) -> Bool {
+        switch v {
+        case 0x20, 0x09, 0x2D, 0x2E, 0xB7, 0x2010, 0x2011, 0x2022, 0x2027, 0x30FB: true
+        default: false
+        }
+    }
+
+    /// True when `normalize` would return `raw` unchanged.
+    static func isNormalized(_ raw: String) -> Bool {
+        var i = 0
+        var serialStart = 2
+        for s in raw.unicodeScalars {
+            let v = s.value
+            if i == 0 && s == "使" { serialStart = 1 }
+            if (v >= 0xFF01 && v <= 0xFF5E) || v == 0x3000 || (v >= 0x61 && v <= 0x7A) || isSeparator(v) { return false }
+            if i >= serialStart && (v == 0x4F || v == 0x49) { return false }
+            i += 1
+        }
+        return true
+    }
 
     // MARK: Grammar (GA 36)
 

@@ -17,7 +17,7 @@
 /// here stay at a few dozen entries even for dense lists, and every candidate is verified, so a
 /// hash collision can only cost time, never a wrong answer.
 ///
-/// Memory is flat arrays (no per-entry objects): for 1 M plates about 150 MB. The index is
+/// Memory is flat arrays (no per-entry objects): for 1 M plates about 170 MB. The index is
 /// immutable; `PlateIndexHolder` swaps in a rebuilt one without blocking lookups.
 public final class PlateIndex: Sendable {
     /// Entries in list order (normalised, de-duplicated).
@@ -132,22 +132,25 @@ struct CandidateTable: Sendable {
     /// `produce` calls `emit(id, key)` for every key of every entry; it runs twice (count, fill)
     /// and must emit the same sequence both times.
     init(entryCount: Int, keysPerEntryHint: Int, produce: ((UInt32, UInt64) -> Void) -> Void) {
-        // About two buckets per key keeps chains short (≈0.5 foreign ids per probe).
-        var buckets = 1
-        while buckets < max(16, entryCount * keysPerEntryHint * 2) { buckets <<= 1 }
+        // At least one bucket per key keeps chains short (≈0.5 foreign ids per probe) while the
+        // offsets array stays within the memory budget.
+        var buckets = 16
+        while buckets < entryCount * keysPerEntryHint { buckets <<= 1 }
         let mask = UInt64(buckets - 1)
-        var counts = [UInt32](repeating: 0, count: buckets + 1)
-        produce { _, key in counts[Int(key & mask) + 1] &+= 1 }
-        for b in 0..<buckets { counts[b + 1] &+= counts[b] }
-        var ids = [UInt32](repeating: 0, count: Int(counts[buckets]))
-        var cursor = counts
+        // Count per bucket, turn counts into bucket ends, then fill each bucket from its end
+        // backwards, which leaves `offsets[b]` at the bucket's start: no second offsets array.
+        var offsets = [UInt32](repeating: 0, count: buckets + 1)
+        produce { _, key in offsets[Int(key & mask)] &+= 1 }
+        for b in 1..<buckets { offsets[b] &+= offsets[b - 1] }
+        offsets[buckets] = offsets[buckets - 1]
+        var ids = [UInt32](repeating: 0, count: Int(offsets[buckets]))
         produce { id, key in
             let b = Int(key & mask)
-            ids[Int(cursor[b])] = id
-            cursor[b] &+= 1
+            offsets[b] &-= 1
+            ids[Int(offsets[b])] = id
         }
         self.mask = mask
-        self.offsets = counts
+        self.offsets = offsets
         self.ids = ids
     }
 

@@ -127,7 +127,7 @@ public struct PlateList: Sendable {
     }
 
     /// Normalised entries without empties and duplicates, in first-seen order.
-    static func normalizedUnique<S: Sequence>(_ entries: S) -> [String] where S.Element == String {
+    public static func normalizedUnique<S: Sequence>(_ entries: S) -> [String] where S.Element == String {
         var seen = Set<String>()
         var plates: [String] = []
         for e in entries {
