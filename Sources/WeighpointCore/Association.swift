@@ -93,15 +93,34 @@ public struct Associator: Sendable {
     /// side cameras are not used; rear cameras contribute trailer plates only.
     public func associate(_ weighings: [Weighing], _ reads: [PlateRead]) -> [AssociatedPlates] {
         var result = Array(repeating: AssociatedPlates(), count: weighings.count)
+        // Per camera, the weighings of its lane sorted by expected time, so each read finds its
+        // candidates by binary search instead of a scan over the day.
+        var expectedByCamera: [String: [(time: Timestamp, weighing: Int)]] = [:]
+        for (id, cam) in cameras where cam.role != .side {
+            var list: [(time: Timestamp, weighing: Int)] = []
+            for (w, weighing) in weighings.enumerated() where weighing.lane == cam.lane {
+                if let t = cam.expectedTime(of: weighing) { list.append((t, w)) }
+            }
+            list.sort { ($0.time, $0.weighing) < ($1.time, $1.weighing) }
+            expectedByCamera[id] = list
+        }
         for role in [CameraRole.front, .rear] {
             var edges: [MatchingEdge] = []
             for (r, read) in reads.enumerated() {
-                guard let cam = cameras[read.camera], cam.role == role else { continue }
+                guard let cam = cameras[read.camera], cam.role == role, let expected = expectedByCamera[read.camera] else { continue }
                 if role == .rear && !read.isTrailerPlate { continue }
-                for (w, weighing) in weighings.enumerated() where weighing.lane == cam.lane {
-                    guard let expected = cam.expectedTime(of: weighing) else { continue }
-                    let error = abs(expected.microseconds(to: read.time))
-                    if error <= windowMicroseconds { edges.append(MatchingEdge(left: w, right: r, cost: error)) }
+                let earliest = read.time.adding(microseconds: -windowMicroseconds)
+                var lo = 0, hi = expected.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if expected[mid].time < earliest { lo = mid + 1 } else { hi = mid }
+                }
+                var i = lo
+                while i < expected.count {
+                    let error = expected[i].time.microseconds(to: read.time)
+                    if -error > windowMicroseconds { break }
+                    edges.append(MatchingEdge(left: expected[i].weighing, right: r, cost: abs(error)))
+                    i += 1
                 }
             }
             let pairs = minimumCostMaximumMatching(leftCount: weighings.count, rightCount: reads.count, edges: edges)

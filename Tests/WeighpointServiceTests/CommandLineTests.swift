@@ -100,3 +100,37 @@ struct CLIMissing: Error, CustomStringConvertible {
         #expect(id.libraries.allSatisfy { $0.file != nil }, "\(id.libraries)")
     }
 }
+
+@Suite struct PlatesMatchCommandTests {
+    func temp(_ name: String, _ text: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("weighpoint-plates-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    @Test func writesOneJSONLinePerQuerySortedByKindThenPlate() throws {
+        let list = try temp("list.txt", "# wanted\n苏A12346\n苏A1234S\nnot a plate\n苏a12345\n\n苏A1234\n苏B99999\n")
+        let queries = try temp("queries.txt", "苏A·12345\n京N00000\n苏A12\n粤BD12345\n")
+        let r = try run(try weighpoint(), ["plates", "match", "--list", list, "--queries", queries])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines == [
+            #"{"query":"苏A12345","matches":[{"plate":"苏A12345","kind":"exact"},{"plate":"苏A1234S","kind":"lookalike"},{"plate":"苏A12346","kind":"edit"}]}"#,
+            #"{"query":"京N00000","matches":[]}"#,
+            #"{"query":"粤BD12345","matches":[]}"#,
+        ])
+        #expect(r.stderr.contains("\(list):4: plate 'not a plate'"), "\(r.stderr)")
+        #expect(r.stderr.contains("\(queries):3:"), "the short query is reported and skipped: \(r.stderr)")
+        #expect(r.stderr.contains("\(list):7: plate '苏A1234' has 6 characters"), "\(r.stderr)")
+        #expect(r.stderr.contains("list=4 build_ms="), "duplicates after normalisation collapse: \(r.stderr)")
+    }
+
+    @Test func missingListFileIsAnError() throws {
+        let queries = try temp("q2.txt", "苏A12345\n")
+        let r = try run(try weighpoint(), ["plates", "match", "--list", "/nonexistent/list.txt", "--queries", queries])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("/nonexistent/list.txt"))
+    }
+}
