@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // C system libraries. Each module map includes the real header plus a small shim header
@@ -30,12 +31,14 @@ let package = Package(
         // The `weighpoint replay` JSON Lines format (SCENARIOS.md) on top of the core.
         .target(name: "WeighpointScenario", dependencies: ["WeighpointCore"]),
 
-        .target(name: "WeighpointModbus", dependencies: ["WeighpointCore", "CModbus"]),
+        .target(
+            name: "WeighpointModbus",
+            dependencies: ["WeighpointCore", "CModbus", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "WeighpointCapture", dependencies: ["WeighpointCore", "CV4L2"]),
         .target(name: "WeighpointEvidence", dependencies: ["WeighpointCore", "COpenSSL"]),
         .target(name: "WeighpointConsole", dependencies: ["WeighpointCore", "CSerialPort"]),
         // Simulators and synthetic data shared by tests, the demo and benchmarks.
-        .target(name: "WeighpointTesting", dependencies: ["WeighpointCore"]),
+        .target(name: "WeighpointTesting", dependencies: ["WeighpointCore", "WeighpointModbus"]),
         .target(
             name: "WeighpointService",
             dependencies: [
@@ -69,5 +72,9 @@ let package = Package(
             dependencies: ["WeighpointScenario", "WeighpointCore"],
             resources: [.copy("Scenarios")]),
         .testTarget(name: "WeighpointServiceTests", dependencies: ["WeighpointService"]),
+        .testTarget(
+            name: "WeighpointModbusTests",
+            dependencies: ["WeighpointModbus", "WeighpointTesting", "WeighpointCore"],
+            resources: [.copy("Traces"), .copy("Peers")]),
     ]
 )

@@ -66,6 +66,8 @@ public struct Weighing: Hashable, Sendable {
     /// Gross as the controller reports it; nil means the sum of axle loads.
     public var reportedGrossKg: Int?
     public var flags: [WeighingFlag]
+    /// Problems the driver found decoding the controller's record; they invalidate the weighing.
+    public var decodeProblems: [InvalidityReason] = []
 
     public init(
         seq: UInt64, lane: Int, time: Timestamp, speedKmh: Double, body: VehicleBody, driveAxles: Int?,
@@ -130,7 +132,7 @@ extension Weighing {
     /// Every reason this weighing is invalid: its flags, then failed plausibility checks.
     /// Empty means the weighing is valid.
     public func invalidityReasons(_ rules: PlausibilityRules = PlausibilityRules()) -> [InvalidityReason] {
-        var out = flags.map { InvalidityReason(code: $0.rawValue) }
+        var out = flags.map { InvalidityReason(code: $0.rawValue) } + decodeProblems
         if axles.count < 2 {
             out.append(InvalidityReason(code: "axle_count", detail: "\(axles.count) axles; a truck has at least 2"))
         }

@@ -1,0 +1,221 @@
+import Foundation
+import WeighpointCore
+
+/// What the WIM driver reports.
+public enum WIMEvent: Sendable {
+    /// A new vehicle record, in sequence order. Delivered before it is acknowledged to the
+    /// controller, so a crash in between re-reads it rather than losing it.
+    case weighing(WIMRecord)
+    /// The controller's sequence jumped: records `missing` were never seen (its queue overflowed).
+    case gap(missing: ClosedRange<UInt64>)
+    /// A record already delivered was shown again (an acknowledgement got lost); re-acknowledged.
+    case duplicate(sequence: UInt64)
+    case connected(String)
+    /// The link failed after retries; the driver backs off and reconnects.
+    case disconnected(ModbusError)
+    /// A single request failed and is being retried.
+    case retry(ModbusError)
+}
+
+/// Settings of a WIM link.
+public struct WIMLinkSettings: Sendable {
+    public var transport: ModbusTransport
+    public var profile: WIMProfile
+    /// Unit id; nil uses the profile's.
+    public var unitId: Int?
+    public var responseTimeoutMs = 500
+    /// Attempts per request before the link is declared down.
+    public var attempts = 3
+    public var pollIntervalMs = 50
+    public var backoffInitialMs = 100
+    public var backoffMaxMs = 5_000
+
+    public init(transport: ModbusTransport, profile: WIMProfile, unitId: Int? = nil) {
+        self.transport = transport
+        self.profile = profile
+        self.unitId = unitId
+    }
+}
+
+/// One connection's worth of the handshake, synchronous: each call makes blocking libmodbus
+/// requests. `WIMDriver` runs it on its own thread; tests and the CLI may call it directly.
+public final class WIMSession {
+    public let settings: WIMLinkSettings
+    private let client: ModbusClient
+    /// The last sequence delivered; nil before the first.
+    public private(set) var lastSequence: UInt64?
+    private let onEvent: (WIMEvent) -> Void
+    var profile: WIMProfile { settings.profile }
+
+    public init(_ settings: WIMLinkSettings, lastSequence: UInt64?, onEvent: @escaping (WIMEvent) -> Void) throws(ModbusError) {
+        self.settings = settings
+        self.lastSequence = lastSequence
+        self.onEvent = onEvent
+        client = try ModbusClient(settings.transport, unitId: settings.unitId ?? settings.profile.unitId, responseTimeoutMs: settings.responseTimeoutMs)
+    }
+
+    /// Connects and checks the map's magic register.
+    public func connect() throws(ModbusError) {
+        try client.connect()
+        if let magic = profile.magic {
+            let v = try withRetries { () throws(ModbusError) in try client.readHoldingRegisters(at: magic.address, count: 1)[0] }
+            guard v == magic.value else {
+                client.close()
+                throw ModbusError(
+                    endpoint: settings.transport.description, operation: "check profile \(profile.name)", register: magic.address, errno: 0,
+                    reason: "register holds 0x\(String(v, radix: 16)), expected 0x\(String(magic.value, radix: 16)): is this a \(profile.name) controller?")
+            }
+        }
+        onEvent(.connected(settings.transport.description))
+    }
+
+    public func close() { client.close() }
+
+    /// Reads every record waiting in the controller, delivering each; returns how many new
+    /// weighings were delivered.
+    @discardableResult
+    public func drain() throws(ModbusError) -> Int {
+        var delivered = 0
+        var repeated: UInt64?
+        while true {
+            switch profile.handshake {
+            case .counter(let counter, let ack):
+                let newest = profile.handshakeValue(counter, try withRetries { () throws(ModbusError) in try client.readHoldingRegisters(at: counter.address, count: counter.width) })
+                if let last = lastSequence, newest <= last { return delivered }
+                if newest == 0 { return delivered }
+                let record = try readRecord()
+                if deliver(record) {
+                    delivered += 1
+                } else {
+                    // The same old record twice in a row: the controller is not advancing. Leave
+                    // it for the next poll rather than spin.
+                    if repeated == record.sequence { return delivered }
+                    repeated = record.sequence
+                }
+                try withRetries { () throws(ModbusError) in try client.writeRegisters(at: ack.address, profile.handshakeRegisters(record.sequence, ack)) }
+            case .readyFlag(let ready):
+                let flag = try withRetries { () throws(ModbusError) in try client.readHoldingRegisters(at: ready.address, count: 1)[0] }
+                if flag == 0 { return delivered }
+                let record = try readRecord()
+                if deliver(record) { delivered += 1 }
+                try withRetries { () throws(ModbusError) in try client.writeRegisters(at: ready.address, [0]) }
+            }
+        }
+    }
+
+    private func readRecord() throws(ModbusError) -> WIMRecord {
+        let block = try withRetries { () throws(ModbusError) in try client.readHoldingRegisters(at: profile.blockAddress, count: profile.blockLength) }
+        return profile.decode(block)
+    }
+
+    /// Sequence decides: older or equal is a duplicate, a jump is a gap. True when delivered.
+    private func deliver(_ record: WIMRecord) -> Bool {
+        if let last = lastSequence {
+            if record.sequence <= last {
+                onEvent(.duplicate(sequence: record.sequence))
+                return false
+            }
+            if record.sequence > last + 1 { onEvent(.gap(missing: (last + 1)...(record.sequence - 1))) }
+        }
+        onEvent(.weighing(record))
+        lastSequence = record.sequence
+        return true
+    }
+
+    /// Runs `body`, retrying failed requests (after dropping stale bytes) up to `attempts` times.
+    private func withRetries<T>(_ body: () throws(ModbusError) -> T) throws(ModbusError) -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try body()
+            } catch {
+                if attempt >= settings.attempts { throw error }
+                onEvent(.retry(error))
+                client.flush()
+                attempt += 1
+            }
+        }
+    }
+}
+
+/// Keeps a WIM link up on a dedicated thread (libmodbus blocks): polls, delivers records in
+/// sequence order without loss or duplicates across reconnects, and reconnects with exponential
+/// backoff and jitter when the link fails.
+public final class WIMDriver: @unchecked Sendable {
+    public let settings: WIMLinkSettings
+    private let onEvent: @Sendable (WIMEvent) -> Void
+    private let lock = NSLock()
+    private var running = false
+    private var lastSequence: UInt64?
+    private let finished = DispatchSemaphore(value: 0)
+    private let wake = DispatchSemaphore(value: 0)
+
+    /// `lastSequence`: the last sequence already stored, so a restart neither repeats nor skips.
+    public init(_ settings: WIMLinkSettings, lastSequence: UInt64? = nil, onEvent: @escaping @Sendable (WIMEvent) -> Void) {
+        self.settings = settings
+        self.lastSequence = lastSequence
+        self.onEvent = onEvent
+    }
+
+    /// The last sequence delivered.
+    public var deliveredSequence: UInt64? { lock.withLock { lastSequence } }
+
+    public func start() {
+        lock.withLock { running = true }
+        let t = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        t.name = "wim-driver"
+        t.start()
+    }
+
+    /// Stops after the current request; returns when the thread has ended.
+    public func stop() {
+        let was = lock.withLock { () -> Bool in
+            let r = running
+            running = false
+            return r
+        }
+        guard was else { return }
+        wake.signal()
+        finished.wait()
+    }
+
+    private var isRunning: Bool { lock.withLock { running } }
+
+    /// Sleeps up to `ms`, waking early on stop.
+    private func pause(_ ms: Int) { _ = wake.wait(timeout: .now() + .milliseconds(ms)) }
+
+    private func run() {
+        var backoff = settings.backoffInitialMs
+        while isRunning {
+            let session: WIMSession
+            do {
+                session = try WIMSession(settings, lastSequence: lock.withLock { lastSequence }) { [onEvent] e in onEvent(e) }
+                try session.connect()
+                backoff = settings.backoffInitialMs
+            } catch {
+                onEvent(.disconnected(error))
+                pause(backoff + Int.random(in: 0...(backoff / 2)))
+                backoff = min(backoff * 2, settings.backoffMaxMs)
+                continue
+            }
+            while isRunning {
+                do {
+                    try session.drain()
+                    lock.withLock { lastSequence = session.lastSequence }
+                    pause(settings.pollIntervalMs)
+                } catch {
+                    lock.withLock { lastSequence = session.lastSequence }
+                    session.close()
+                    onEvent(.disconnected(error))
+                    pause(backoff + Int.random(in: 0...(backoff / 2)))
+                    backoff = min(backoff * 2, settings.backoffMaxMs)
+                    break
+                }
+            }
+            session.close()
+        }
+    }
+}

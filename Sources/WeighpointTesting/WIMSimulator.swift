@@ -1,0 +1,259 @@
+import Foundation
+import Glibc
+import WeighpointCore
+import WeighpointModbus
+
+/// Faults the simulator injects on demand, like libmodbus's test server (STYLE.md).
+public enum WIMFault: Int, CaseIterable, Sendable, CustomStringConvertible {
+    /// No reply at all.
+    case timeout = 1
+    /// Exception 06 "server device busy".
+    case exception = 2
+    /// A correct reply carrying another unit id.
+    case wrongUnitId = 3
+    /// A correct reply sent one byte at a time.
+    case byteByByte = 4
+    /// RTU: a reply with a broken CRC. TCP has no CRC: a reply with a broken MBAP protocol id.
+    case badCRC = 5
+    /// TCP: the connection is closed instead of answering. RTU: like a timeout.
+    case disconnect = 6
+
+    public var description: String {
+        switch self {
+        case .timeout: "timeout"
+        case .exception: "exception"
+        case .wrongUnitId: "wrong-unit-id"
+        case .byteByByte: "byte-by-byte"
+        case .badCRC: "bad-crc"
+        case .disconnect: "disconnect"
+        }
+    }
+
+    public init?(name: String) {
+        guard let f = Self.allCases.first(where: { $0.description == name }) else { return nil }
+        self = f
+    }
+}
+
+/// A WIM controller that speaks real Modbus (libmodbus server) through a register map profile:
+/// a queue of vehicle records behind the profile's handshake, and fault injection.
+/// State is guarded by `lock`; the server loop runs on its own thread.
+public final class WIMSimulator: @unchecked Sendable {
+    public let profile: WIMProfile
+    public let transport: ModbusTransport
+    private let server: ModbusServer
+    private let lock = NSLock()
+    private var queue: [WIMRecord] = []
+    private let capacity: Int
+    private var newestSequence: UInt64 = 0
+    private var faults: [(fault: WIMFault, remaining: Int)] = []
+    private var running = false
+    private var thread: Thread?
+    private let finished = DispatchSemaphore(value: 0)
+    private var counters = Statistics()
+
+    /// What the simulator has done, for tests and the console.
+    public struct Statistics: Sendable, Equatable {
+        public var requests = 0
+        public var faultsServed: [String: Int] = [:]
+        /// Records dropped because the queue was full (the unit then sees a sequence gap).
+        public var dropped = 0
+        public var acknowledged = 0
+    }
+
+    public init(profile: WIMProfile, transport: ModbusTransport, capacity: Int = 1000) throws(ModbusError) {
+        self.profile = profile
+        self.transport = transport
+        self.capacity = capacity
+        server = try ModbusServer(transport, unitId: profile.unitId, registers: max(profile.highestAddress + 16, 256))
+        if let magic = profile.magic { server[magic.address] = magic.value }
+    }
+
+    /// The bound TCP port (useful when started with port 0).
+    public var port: Int { server.boundPort }
+    public var statistics: Statistics { lock.withLock { counters } }
+    public var pendingCount: Int { lock.withLock { queue.count } }
+
+    /// Opens the server (listening socket or serial device) and starts serving on a thread.
+    public func start() throws(ModbusError) {
+        try server.open()
+        running = true
+        let t = Thread { [self] in
+            serve()
+            finished.signal()
+        }
+        t.name = "wim-simulator"
+        thread = t
+        t.start()
+    }
+
+    /// Stops serving and closes the server; returns when the thread has ended.
+    public func stop() {
+        guard running else { return }
+        lock.withLock { running = false }
+        finished.wait()
+        server.shutdown()
+    }
+
+    /// Adds a vehicle record behind the handshake. A full queue drops its oldest record.
+    public func enqueue(_ record: WIMRecord) {
+        lock.withLock {
+            if queue.count >= capacity {
+                queue.removeFirst()
+                counters.dropped += 1
+            }
+            queue.append(record)
+            newestSequence = max(newestSequence, record.sequence)
+            show()
+        }
+    }
+
+    /// Makes the next `count` requests fail with `fault`.
+    public func inject(_ fault: WIMFault, count: Int = 1) {
+        lock.withLock { faults.append((fault, count)) }
+    }
+
+    // MARK: Serving
+
+    private var isRunning: Bool { lock.withLock { running } }
+
+    private func serve() {
+        while isRunning {
+            do {
+                guard try server.waitForClient(timeoutMs: 50) else { continue }
+            } catch {
+                usleep(50_000)
+                continue
+            }
+            guard server.requestPending(timeoutMs: 50) else { continue }
+            guard let request = server.receive() else {
+                server.closeClient()  // peer gone (TCP) or a broken frame (RTU)
+                continue
+            }
+            if request.isEmpty { continue }  // addressed to another unit id
+            handle(request)
+        }
+    }
+
+    private func handle(_ request: [UInt8]) {
+        lock.lock()
+        counters.requests += 1
+        var fault: WIMFault?
+        if !faults.isEmpty {
+            fault = faults[0].fault
+            faults[0].remaining -= 1
+            if faults[0].remaining <= 0 { faults.removeFirst() }
+            counters.faultsServed[fault!.description, default: 0] += 1
+        }
+        switch fault {
+        case nil:
+            server.reply(request)
+            afterWrite(request)
+            lock.unlock()
+        case .timeout?:
+            lock.unlock()
+        case .exception?:
+            server.replyException(request, code: 6)  // MODBUS_EXCEPTION_SLAVE_OR_SERVER_BUSY
+            lock.unlock()
+        case .disconnect?:
+            lock.unlock()
+            server.closeClient()
+        case .wrongUnitId?, .byteByByte?, .badCRC?:
+            let pdu = applyAndAnswer(request)
+            afterWrite(request)
+            lock.unlock()
+            var unit = UInt8(profile.unitId)
+            if fault == .wrongUnitId { unit = unit &+ 1 }
+            var adu = frame(request, pdu: pdu, unit: unit)
+            if fault == .badCRC {
+                if case .rtu = transport { adu[adu.count - 1] ^= 0xFF } else { adu[3] = 1 }
+            }
+            if fault == .byteByByte { server.sendRaw(adu, chunk: 1, gapMicroseconds: 3_000) } else { server.sendRaw(adu) }
+        }
+    }
+
+    /// Answers a read or write request by hand (for corrupted replies), applying writes.
+    private func applyAndAnswer(_ request: [UInt8]) -> [UInt8] {
+        let h = server.headerLength
+        let fc = request[h]
+        let address = Int(request[h + 1]) << 8 | Int(request[h + 2])
+        let quantity = Int(request[h + 3]) << 8 | Int(request[h + 4])
+        switch fc {
+        case 0x03:
+            var pdu: [UInt8] = [0x03, UInt8(quantity * 2)]
+            for a in address..<(address + quantity) where a < server.registerCount {
+                pdu += [UInt8(server[a] >> 8), UInt8(server[a] & 0xFF)]
+            }
+            return pdu
+        case 0x06:
+            server[address] = UInt16(quantity)
+            return Array(request[h..<(h + 5)])
+        case 0x10:
+            for i in 0..<quantity where address + i < server.registerCount {
+                server[address + i] = UInt16(request[h + 6 + 2 * i]) << 8 | UInt16(request[h + 7 + 2 * i])
+            }
+            return Array(request[h..<(h + 5)])
+        default:
+            return [fc | 0x80, 0x01]
+        }
+    }
+
+    private func frame(_ request: [UInt8], pdu: [UInt8], unit: UInt8) -> [UInt8] {
+        switch transport {
+        case .tcp:
+            let length = pdu.count + 1
+            return [request[0], request[1], 0, 0, UInt8(length >> 8), UInt8(length & 0xFF), unit] + pdu
+        case .rtu:
+            let body = [unit] + pdu
+            let crc = modbusCRC16(body)
+            return body + [UInt8(crc & 0xFF), UInt8(crc >> 8)]
+        }
+    }
+
+    /// Reacts to writes into the handshake and fault registers. Called with the lock held.
+    private func afterWrite(_ request: [UInt8]) {
+        let h = server.headerLength
+        guard request.count > h + 4, request[h] == 0x10 || request[h] == 0x06 else { return }
+        let address = Int(request[h + 1]) << 8 | Int(request[h + 2])
+        let quantity = request[h] == 0x06 ? 1 : Int(request[h + 3]) << 8 | Int(request[h + 4])
+        let written = address..<(address + quantity)
+        switch profile.handshake {
+        case .counter(_, let ack):
+            if written.overlaps(ack.address..<ack.end) {
+                let value = profile.handshakeValue(ack, (ack.address..<ack.end).map { server[$0] })
+                let before = queue.count
+                queue.removeAll { $0.sequence <= value }
+                counters.acknowledged += before - queue.count
+                show()
+            }
+        case .readyFlag(let ready):
+            if written.contains(ready.address) && server[ready.address] == 0 && !queue.isEmpty {
+                queue.removeFirst()
+                counters.acknowledged += 1
+                show()
+            }
+        }
+        if let code = profile.faultCodeAddress, let count = profile.faultCountAddress,
+            written.contains(code) || written.contains(count)
+        {
+            if let fault = WIMFault(rawValue: Int(server[code])), server[count] > 0 {
+                faults.append((fault, Int(server[count])))
+            }
+            server[code] = 0
+            server[count] = 0
+        }
+    }
+
+    /// Puts the oldest unacknowledged record in the block and updates the handshake registers.
+    private func show() {
+        if let first = queue.first {
+            for (i, v) in profile.encode(first).enumerated() { server[profile.blockAddress + i] = v }
+        }
+        switch profile.handshake {
+        case .counter(let counter, _):
+            for (i, v) in profile.handshakeRegisters(newestSequence, counter).enumerated() { server[counter.address + i] = v }
+        case .readyFlag(let ready):
+            server[ready.address] = queue.isEmpty ? 0 : 1
+        }
+    }
+}

@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+import WeighpointCore
+import WeighpointModbus
+import WeighpointTesting
+
+/// Where a Modbus device is, as given on the command line.
+struct LinkOptions: ParsableArguments {
+    @Option(help: "Modbus TCP controller, HOST:PORT.")
+    var tcp: String?
+
+    @Option(help: "Modbus RTU serial device, e.g. /dev/ttyUSB0.")
+    var rtu: String?
+
+    @Option(help: "RTU baud rate.")
+    var baud = 9600
+
+    @Option(help: "RTU parity: N, E or O.")
+    var parity = "N"
+
+    @Option(help: "RTU data bits.")
+    var dataBits = 8
+
+    @Option(help: "RTU stop bits.")
+    var stopBits = 1
+
+    func transport() throws -> ModbusTransport {
+        try makeTransport(tcp: tcp, rtu: rtu, baud: baud, parity: parity, dataBits: dataBits, stopBits: stopBits, listening: false)
+    }
+}
+
+/// The transport for `--tcp`/`--listen` or `--rtu` and its serial settings.
+func makeTransport(tcp: String?, rtu: String?, baud: Int, parity: String = "N", dataBits: Int = 8, stopBits: Int = 1, listening: Bool) throws -> ModbusTransport {
+        switch (tcp, rtu) {
+        case (let t?, nil):
+            guard let colon = t.lastIndex(of: ":"), let port = Int(t[t.index(after: colon)...]), (0...65535).contains(port) else {
+                throw ValidationError("'\(t)' is not HOST:PORT")
+            }
+            return .tcp(host: String(t[..<colon]), port: port)
+        case (nil, let d?):
+            guard let p = ModbusTransport.Parity(rawValue: parity.uppercased()) else { throw ValidationError("parity '\(parity)' is not N, E or O") }
+            guard [5, 6, 7, 8].contains(dataBits), [1, 2].contains(stopBits) else { throw ValidationError("data bits 5–8 and stop bits 1–2") }
+            return .rtu(device: d, baud: baud, parity: p, dataBits: dataBits, stopBits: stopBits)
+        default:
+            throw ValidationError(listening ? "give exactly one of --listen HOST:PORT or --rtu DEVICE" : "give exactly one of --tcp HOST:PORT or --rtu DEVICE")
+        }
+}
+
+func loadProfile(_ name: String) throws -> WIMProfile {
+    do {
+        return try WIMProfile.load(name)
+    } catch {
+        printError("weighpoint: \(error)")
+        throw ExitCode(1)
+    }
+}
+
+struct Wim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Talk to a weigh-in-motion controller over Modbus.",
+        subcommands: [Read.self])
+
+    struct Read: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read vehicle records from a WIM controller and print them as JSON lines.",
+            discussion: """
+                Acknowledges each record to the controller after printing it, as the unit does. \
+                Link events (connects, retries, gaps) go to standard error.
+                """)
+
+        @Option(help: "Register map: a name in Hardware/wim (generic-wim-v1, acme-x2) or a .toml path.")
+        var profile: String
+
+        @OptionGroup var link: LinkOptions
+
+        @Option(help: "Unit id (default: the profile's).")
+        var unitId: Int?
+
+        @Option(help: "Stop after this many records (default: run until interrupted).")
+        var count: Int?
+
+        @Option(help: "Response timeout per request, ms.")
+        var timeoutMs = 500
+
+        func run() throws {
+            let p = try loadProfile(profile)
+            var settings = WIMLinkSettings(transport: try link.transport(), profile: p, unitId: unitId)
+            settings.responseTimeoutMs = timeoutMs
+            let done = DispatchSemaphore(value: 0)
+            let printed = Counter()
+            let limit = count
+            let driver = WIMDriver(settings) { event in
+                switch event {
+                case .weighing(let r):
+                    guard limit.map({ printed.value < $0 }) ?? true else { return }
+                    FileHandle.standardOutput.write(Data((r.jsonLine(p) + "\n").utf8))
+                    if printed.increment() == limit { done.signal() }
+                case .gap(let missing): printError("gap: controller records \(missing.lowerBound)–\(missing.upperBound) were never seen")
+                case .duplicate(let seq): printError("duplicate: record \(seq) shown again; acknowledged again")
+                case .connected(let endpoint): printError("connected: \(endpoint) profile=\(p.name)")
+                case .disconnected(let e): printError("link down: \(e); reconnecting")
+                case .retry(let e): printError("retry: \(e)")
+                }
+            }
+            driver.start()
+            done.wait()
+            driver.stop()
+        }
+    }
+}
+
+/// A thread-safe count for callbacks.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    var value: Int { lock.withLock { n } }
+    func increment() -> Int { lock.withLock { n += 1; return n } }
+}
+
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run built-in device simulators.", subcommands: [SimulateWim.self])
+}
+
+struct SimulateWim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wim",
+        abstract: "A WIM controller on Modbus TCP or RTU generating realistic traffic, with fault injection.",
+        discussion: """
+            Faults: timeout, exception, wrong-unit-id, byte-by-byte, bad-crc, disconnect. \
+            --fault NAME:EVERY injects NAME on every EVERY-th request; clients can also write a fault \
+            code and count to the profile's simulator registers.
+            """)
+
+    @Option(help: "Register map: a name in Hardware/wim or a .toml path.")
+    var profile = "generic-wim-v1"
+
+    @Option(help: "Listen for Modbus TCP on HOST:PORT.")
+    var listen: String?
+
+    @Option(help: "Serve Modbus RTU on this serial device (e.g. one end of a socat pty pair).")
+    var rtu: String?
+
+    @Option(help: "RTU baud rate.")
+    var baud = 9600
+
+    @Option(help: "Vehicles per minute.")
+    var rate: Double = 30
+
+    @Option(help: "Lanes.")
+    var lanes = 2
+
+    @Option(help: "Share of overloaded vehicles, 0–1.")
+    var overloadShare = 0.2
+
+    @Option(help: "Share of flagged weighings, 0–1.")
+    var flaggedShare = 0.05
+
+    @Option(help: "Random seed of the traffic.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Stop after this many vehicles (default: run until interrupted).")
+    var vehicles: Int?
+
+    @Option(help: "Inject a fault periodically, NAME:EVERY (repeatable).")
+    var fault: [String] = []
+
+    func run() throws {
+        let p = try loadProfile(profile)
+        let transport = try makeTransport(tcp: listen, rtu: rtu, baud: baud, listening: true)
+        var periodic: [(WIMFault, Int)] = []
+        for f in fault {
+            let parts = f.split(separator: ":")
+            guard parts.count == 2, let kind = WIMFault(name: String(parts[0])), let every = Int(parts[1]), every > 0 else {
+                throw ValidationError("--fault '\(f)': expected NAME:EVERY with NAME one of \(WIMFault.allCases.map(\.description).joined(separator: ", "))")
+            }
+            periodic.append((kind, every))
+        }
+        let sim: WIMSimulator
+        do {
+            sim = try WIMSimulator(profile: p, transport: transport)
+            try sim.start()
+        } catch {
+            printError("weighpoint simulate wim: \(error)")
+            throw ExitCode(1)
+        }
+        if case .tcp(let host, _) = transport { printError("simulating \(p.name) on tcp://\(host):\(sim.port)") } else { printError("simulating \(p.name) on \(transport)") }
+        var traffic = TrafficGenerator(seed: seed, lanes: lanes, overloadShare: overloadShare, flaggedShare: flaggedShare)
+        var made = 0
+        var lastRequests = 0
+        let interval = 60.0 / max(rate, 0.001)
+        while vehicles.map({ made < $0 }) ?? true {
+            let now = Timestamp(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
+            let r = traffic.vehicle(at: now)
+            sim.enqueue(r)
+            made += 1
+            printError("vehicle seq=\(r.sequence) lane=\(r.lane) axles=\(r.axleCount) gross_kg=\(r.grossKg) status=\(r.status)")
+            let requests = sim.statistics.requests
+            for (f, every) in periodic where requests / every > lastRequests / every { sim.inject(f) }
+            lastRequests = requests
+            Thread.sleep(forTimeInterval: interval)
+        }
+        // Let the unit collect what is queued before stopping.
+        while sim.pendingCount > 0 { Thread.sleep(forTimeInterval: 0.1) }
+        sim.stop()
+    }
+}
+
