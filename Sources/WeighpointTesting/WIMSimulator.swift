@@ -13,7 +13,7 @@ public enum WIMFault: Int, CaseIterable, Sendable, CustomStringConvertible {
     case wrongUnitId = 3
     /// A correct reply sent one byte at a time.
     case byteByByte = 4
-    /// RTU: a reply with a broken CRC. TCP has no CRC: a reply with a broken MBAP protocol id.
+    /// RTU: a reply with a broken CRC. TCP has no CRC: a reply with a wrong byte count or quantity.
     case badCRC = 5
     /// TCP: the connection is closed instead of answering. RTU: like a timeout.
     case disconnect = 6
@@ -46,7 +46,7 @@ public final class WIMSimulator: @unchecked Sendable {
     private var queue: [WIMRecord] = []
     private let capacity: Int
     private var newestSequence: UInt64 = 0
-    private var faults: [(fault: WIMFault, remaining: Int)] = []
+    private var faults: [(fault: WIMFault, remaining: Int, skip: Int)] = []
     private var running = false
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
@@ -108,9 +108,9 @@ public final class WIMSimulator: @unchecked Sendable {
         }
     }
 
-    /// Makes the next `count` requests fail with `fault`.
-    public func inject(_ fault: WIMFault, count: Int = 1) {
-        lock.withLock { faults.append((fault, count)) }
+    /// Makes `count` requests fail with `fault`, after `after` requests answered normally.
+    public func inject(_ fault: WIMFault, count: Int = 1, after: Int = 0) {
+        lock.withLock { faults.append((fault, count, after)) }
     }
 
     // MARK: Serving
@@ -139,7 +139,9 @@ public final class WIMSimulator: @unchecked Sendable {
         lock.lock()
         counters.requests += 1
         var fault: WIMFault?
-        if !faults.isEmpty {
+        if !faults.isEmpty && faults[0].skip > 0 {
+            faults[0].skip -= 1
+        } else if !faults.isEmpty {
             fault = faults[0].fault
             faults[0].remaining -= 1
             if faults[0].remaining <= 0 { faults.removeFirst() }
@@ -166,7 +168,13 @@ public final class WIMSimulator: @unchecked Sendable {
             if fault == .wrongUnitId { unit = unit &+ 1 }
             var adu = frame(request, pdu: pdu, unit: unit)
             if fault == .badCRC {
-                if case .rtu = transport { adu[adu.count - 1] ^= 0xFF } else { adu[3] = 1 }
+                switch transport {
+                case .rtu: adu[adu.count - 1] ^= 0xFF
+                case .tcp:
+                    // No CRC on TCP: corrupt what the client checks instead, the byte count of a
+                    // read reply or the quantity echoed by a write reply.
+                    if pdu[0] == 0x03 { adu[8] = adu[8] &- 2 } else if adu.count > 11 { adu[11] ^= 0x01 }
+                }
             }
             if fault == .byteByByte { server.sendRaw(adu, chunk: 1, gapMicroseconds: 3_000) } else { server.sendRaw(adu) }
         }
@@ -237,7 +245,7 @@ public final class WIMSimulator: @unchecked Sendable {
             written.contains(code) || written.contains(count)
         {
             if let fault = WIMFault(rawValue: Int(server[code])), server[count] > 0 {
-                faults.append((fault, Int(server[count])))
+                faults.append((fault, Int(server[count]), 0))
             }
             server[code] = 0
             server[count] = 0

@@ -1,0 +1,205 @@
+import Foundation
+import Testing
+import WeighpointCore
+@testable import WeighpointModbus
+import WeighpointTesting
+
+/// The driver against the simulator over real libmodbus: TCP on loopback and RTU on a socat
+/// pty pair. Timeouts are short so fault tests finish quickly; nothing asserts a duration.
+@Suite(.serialized) struct WIMDriverTests {
+    func settings(_ p: WIMProfile, _ transport: ModbusTransport) -> WIMLinkSettings {
+        var s = WIMLinkSettings(transport: transport, profile: p)
+        s.responseTimeoutMs = 150
+        s.pollIntervalMs = 10
+        s.backoffInitialMs = 20
+        s.backoffMaxMs = 200
+        return s
+    }
+
+    func tcpSimulator(_ p: WIMProfile, capacity: Int = 1000) throws -> WIMSimulator {
+        let sim = try WIMSimulator(profile: p, transport: .tcp(host: "127.0.0.1", port: 0), capacity: capacity)
+        try sim.start()
+        return sim
+    }
+
+    /// Runs a driver until `expected` weighings arrived (or time runs out), returns its events.
+    func collect(_ s: WIMLinkSettings, lastSequence: UInt64? = nil, expected: Int, feed: () -> Void = {}) -> EventLog {
+        let log = EventLog()
+        let driver = WIMDriver(s, lastSequence: lastSequence) { log.append($0) }
+        driver.start()
+        feed()
+        _ = eventually { log.records.count >= expected }
+        driver.stop()
+        return log
+    }
+
+    @Test(arguments: ["generic-wim-v1", "acme-x2"])
+    func deliversEveryRecordOnceInOrderOverTCP(name: String) throws {
+        let p = try profile(name)
+        let sim = try tcpSimulator(p)
+        defer { sim.stop() }
+        let records = traffic(40)
+        let log = collect(settings(p, .tcp(host: "127.0.0.1", port: sim.port)), expected: 40) {
+            for r in records { sim.enqueue(r) }
+        }
+        #expect(log.sequences == Array(1...40))
+        #expect(log.records.map(\.axleLoadsKg) == records.map(\.axleLoadsKg))
+        #expect(log.duplicates.isEmpty && log.gaps.isEmpty)
+        #expect(sim.pendingCount == 0, "every record acknowledged")
+        #expect(sim.statistics.acknowledged == 40)
+    }
+
+    @Test(arguments: WIMFault.allCases)
+    func survivesEveryFaultOverTCPWithoutLossOrDuplicates(fault: WIMFault) throws {
+        let p = try profile("generic-wim-v1")
+        let sim = try tcpSimulator(p)
+        defer { sim.stop() }
+        for r in traffic(12) { sim.enqueue(r) }
+        // Faults land on reads of the counter, the record block and on acknowledgements.
+        let log = collect(settings(p, .tcp(host: "127.0.0.1", port: sim.port)), expected: 24) {
+            for round in 0..<6 {
+                sim.inject(fault, count: 1 + round % 2)
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            for r in traffic(12, first: 13) { sim.enqueue(r) }
+        }
+        #expect(log.sequences == Array(1...24), "\(fault): \(log.sequences)")
+        #expect(log.gaps.isEmpty)
+        #expect((sim.statistics.faultsServed[fault.description] ?? 0) > 0)
+        // libmodbus 3.1.6 does not check the unit id of TCP replies (a gateway's wrong device
+        // would go unnoticed); the data is still right, so nothing is lost or doubled.
+        if fault != .byteByByte && fault != .wrongUnitId {
+            #expect(log.retries + log.disconnects > 0, "\(fault) was noticed")
+        }
+    }
+
+    @Test(arguments: [WIMFault.timeout, .exception, .wrongUnitId, .byteByByte, .badCRC])
+    func survivesFaultsOverRTUOnAPtyPair(fault: WIMFault) throws {
+        let p = try profile("acme-x2")
+        let pty = try PtyPair()
+        defer { pty.stop() }
+        let sim = try WIMSimulator(profile: p, transport: .rtu(device: pty.a, baud: 19200, parity: .even, dataBits: 8, stopBits: 1))
+        try sim.start()
+        defer { sim.stop() }
+        for r in traffic(6) { sim.enqueue(r) }
+        let log = collect(settings(p, .rtu(device: pty.b, baud: 19200, parity: .even, dataBits: 8, stopBits: 1)), expected: 12) {
+            sim.inject(fault, count: 2)
+            Thread.sleep(forTimeInterval: 0.1)
+            sim.inject(fault, count: 1)
+            for r in traffic(6, first: 7) { sim.enqueue(r) }
+        }
+        #expect(log.sequences == Array(1...12), "\(fault): \(log.sequences)")
+        #expect((sim.statistics.faultsServed[fault.description] ?? 0) > 0)
+        if fault != .byteByByte {
+            #expect(log.retries + log.disconnects > 0)
+        }
+    }
+
+    @Test func faultsCanBeTriggeredThroughTheReservedRegisters() throws {
+        let p = try profile("generic-wim-v1")
+        let sim = try tcpSimulator(p)
+        defer { sim.stop() }
+        let client = try ModbusClient(.tcp(host: "127.0.0.1", port: sim.port), unitId: p.unitId, responseTimeoutMs: 150)
+        try client.connect()
+        try client.writeRegisters(at: p.faultCodeAddress!, [UInt16(WIMFault.exception.rawValue), 2])
+        #expect(throws: ModbusError.self) { try client.readHoldingRegisters(at: 0, count: 1) }
+        #expect(throws: ModbusError.self) { try client.readHoldingRegisters(at: 0, count: 1) }
+        #expect(try client.readHoldingRegisters(at: 0, count: 1) == [0x5750])
+        do {
+            _ = try client.readHoldingRegisters(at: 0, count: 1)
+        } catch {
+            Issue.record("\(error)")
+        }
+        #expect(sim.statistics.faultsServed["exception"] == 2)
+    }
+
+    @Test func aLostAcknowledgementIsNotADuplicateWeighing() throws {
+        // Record 1 is delivered, then every attempt to acknowledge it times out. After
+        // reconnecting the controller shows it again; its sequence marks it as already delivered.
+        let p = try profile("generic-wim-v1")
+        let sim = try tcpSimulator(p)
+        defer { sim.stop() }
+        let records = traffic(3)
+        sim.enqueue(records[0])
+        let s = settings(p, .tcp(host: "127.0.0.1", port: sim.port))
+        let log = EventLog()
+        let failing = try WIMSession(s, lastSequence: nil) { log.append($0) }
+        try failing.connect()  // one request: the magic register
+        sim.inject(.timeout, count: s.attempts, after: 2)  // counter and block succeed, the ack does not
+        #expect(throws: ModbusError.self) { try failing.drain() }
+        failing.close()
+        #expect(log.sequences == [1])
+        #expect(sim.pendingCount == 1, "the controller never saw the acknowledgement")
+        sim.enqueue(records[1])
+        sim.enqueue(records[2])
+        let resumed = try WIMSession(s, lastSequence: failing.lastSequence) { log.append($0) }
+        try resumed.connect()
+        try resumed.drain()
+        resumed.close()
+        #expect(log.sequences == [1, 2, 3])
+        #expect(log.duplicates == [1])
+        #expect(sim.pendingCount == 0)
+    }
+
+    @Test func aRestartedDriverNeitherRepeatsNorSkips() throws {
+        let p = try profile("generic-wim-v1")
+        let sim = try tcpSimulator(p)
+        defer { sim.stop() }
+        let s = settings(p, .tcp(host: "127.0.0.1", port: sim.port))
+        let first = collect(s, expected: 10) { for r in traffic(10) { sim.enqueue(r) } }
+        #expect(first.sequences == Array(1...10))
+        // A new driver (as after a unit restart) told what was stored last.
+        let second = collect(s, lastSequence: first.sequences.last, expected: 5) { for r in traffic(5, first: 11) { sim.enqueue(r) } }
+        #expect(second.sequences == Array(11...15))
+        #expect(second.duplicates.isEmpty)
+    }
+
+    @Test func aControllerQueueOverflowIsReportedAsAGap() throws {
+        let p = try profile("generic-wim-v1")
+        let sim = try tcpSimulator(p, capacity: 5)
+        defer { sim.stop() }
+        let s = settings(p, .tcp(host: "127.0.0.1", port: sim.port))
+        let first = collect(s, expected: 2) { for r in traffic(2) { sim.enqueue(r) } }
+        for r in traffic(10, first: 3) { sim.enqueue(r) }  // 3…7 fall out of a 5-record queue
+        #expect(sim.statistics.dropped == 5)
+        let second = collect(s, lastSequence: first.sequences.last, expected: 5)
+        #expect(second.sequences == Array(8...12))
+        #expect(second.gaps == [3...7])
+    }
+
+    @Test func theLinkComesBackAfterTheControllerRestarts() throws {
+        let p = try profile("generic-wim-v1")
+        let port = freePort()
+        var sim = try WIMSimulator(profile: p, transport: .tcp(host: "127.0.0.1", port: port))
+        try sim.start()
+        let log = EventLog()
+        let driver = WIMDriver(settings(p, .tcp(host: "127.0.0.1", port: port))) { log.append($0) }
+        driver.start()
+        for r in traffic(3) { sim.enqueue(r) }
+        #expect(eventually { log.records.count == 3 })
+        sim.stop()
+        #expect(eventually { log.disconnects > 0 })
+        sim = try WIMSimulator(profile: p, transport: .tcp(host: "127.0.0.1", port: port))
+        try sim.start()
+        for r in traffic(3, first: 4) { sim.enqueue(r) }
+        #expect(eventually { log.records.count == 6 })
+        driver.stop()
+        sim.stop()
+        #expect(log.sequences == Array(1...6))
+    }
+
+    @Test func wrongMapIsRefusedAtConnect() throws {
+        let sim = try tcpSimulator(try profile("acme-x2"))
+        defer { sim.stop() }
+        var s = settings(try profile("generic-wim-v1"), .tcp(host: "127.0.0.1", port: sim.port))
+        s.unitId = 17
+        let session = try WIMSession(s, lastSequence: nil) { _ in }
+        do {
+            try session.connect()
+            Issue.record("connected")
+        } catch {
+            #expect(error.description.contains("register 0"), "\(error)")
+            #expect(error.description.contains("expected 0x5750"), "\(error)")
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+import WeighpointCore
+@testable import WeighpointModbus
+
+@Suite struct WIMProfileTests {
+    @Test(arguments: ["generic-wim-v1", "acme-x2"])
+    func bothProfilesLoadAndRoundTripTraffic(name: String) throws {
+        let p = try profile(name)
+        #expect(p.name == name)
+        for r in traffic(200, flagged: 0.3) {
+            let back = p.decode(p.encode(r))
+            #expect(back.sequence == r.sequence && back.time == r.time && back.lane == r.lane)
+            #expect(back.axleLoadsKg == r.axleLoadsKg && back.tyres == r.tyres && back.groups == r.groups)
+            #expect(back.groupTypes == r.groupTypes && back.spacingsMm == r.spacingsMm && back.grossKg == r.grossKg)
+            #expect(back.body == r.body && back.driveAxles == r.driveAxles && back.status == r.status)
+            #expect(abs(back.speedKmh - r.speedKmh) <= p.fields[.speed]!.scale / 2 + 1e-9)
+            #expect(back.decodeProblems.isEmpty)
+            #expect(back.weighing(p).flags.map(\.rawValue) == r.flags(p).map(\.rawValue))
+        }
+    }
+
+    @Test func theTwoProfilesReallyDiffer() throws {
+        let g = try profile("generic-wim-v1"), a = try profile("acme-x2")
+        let r = traffic(1)[0]
+        #expect(g.encode(r) != a.encode(r))
+        #expect(g.wordOrder != a.wordOrder)
+        #expect(g.fields[.axle_loads]!.scale != a.fields[.axle_loads]!.scale)
+        #expect(g.statusBits["straddle"] != a.statusBits["straddle"])
+    }
+
+    @Test func statusBitsBecomeFlagsAndUnknownBitsInvalidateToo() throws {
+        let p = try profile("generic-wim-v1")
+        var r = traffic(1)[0]
+        r.status = 1 << 1 | 1 << 12
+        let w = p.decode(p.encode(r)).weighing(p)
+        #expect(w.flags.map(\.rawValue) == ["accel", "status_bit_12"])
+        #expect(Assessor(rules: AssessmentRules()).assess(w, plates: []).decision == .invalid)
+    }
+
+    @Test func implausibleRecordsDecodeToInvalidWeighingsWithReasons() throws {
+        let p = try profile("acme-x2")  // signed 32-bit axle loads can be negative
+        var r = traffic(1)[0]
+        r.axleLoadsKg[1] = -150
+        var w = p.decode(p.encode(r)).weighing(p)
+        #expect(w.invalidityReasons().map(\.description).contains("negative_axle_load (axle 2: -150 kg)"))
+        // Axle count says 2 but more slots carry load.
+        r = traffic(20).first { $0.axleCount >= 4 }!
+        var block = p.encode(r)
+        block[p.fields[.axle_count]!.address - p.blockAddress] = 2
+        w = p.decode(block).weighing(p)
+        #expect(w.invalidityReasons().contains { $0.code == "axle_count_mismatch" })
+        // Gross not the sum of the axles.
+        r = traffic(1)[0]
+        r.grossKg += 900
+        w = p.decode(p.encode(r)).weighing(p)
+        #expect(w.invalidityReasons().contains { $0.code == "gross_mismatch" })
+        // Speed outside 0.5–100 km/h.
+        r = traffic(1)[0]
+        r.speedKmh = 130
+        #expect(p.decode(p.encode(r)).weighing(p).invalidityReasons().contains { $0.code == "speed_out_of_range" })
+        // A tyre code the map does not define.
+        block = p.encode(traffic(1)[0])
+        block[p.fields[.axle_tyres]!.address - p.blockAddress] = 99
+        #expect(p.decode(block).weighing(p).invalidityReasons().contains { $0.description == "unknown_tyre_code (axle 1: 99)" })
+    }
+
+    @Test(arguments: [
+        ("[profile\nname = 1", "line 1"),
+        ("", "missing table 'profile'"),
+    ])
+    func syntaxAndStructureErrorsNameWhere(text: String, says: String) {
+        #expect(throws: WIMProfileError.self) { try WIMProfile.parse(text, source: "x.toml") }
+        do { _ = try WIMProfile.parse(text, source: "x.toml") } catch { #expect(error.description.contains(says), "\(error)") }
+    }
+
+    @Test(arguments: [
+        ("speed = { address = 107, type = \"u16\", scale = 0.01, unit = \"km/h\" }", "speed = { address = 300 }", "key 'record.speed': registers 300–300 lie outside the record block 100–179"),
+        ("speed = { address = 107, type = \"u16\", scale = 0.01, unit = \"km/h\" }", "speed = { address = 108 }", "overlap at register 108"),
+        ("speed = { address = 107, type = \"u16\", scale = 0.01, unit = \"km/h\" }", "speed = { address = 107, type = \"f32\" }", "key 'record.speed.type': 'f32'"),
+        ("word_order = \"high_first\"", "word_order = \"middle\"", "key 'profile.word_order'"),
+        ("spacings = { address = 168, type = \"u16\", count = 11, scale = 10, unit = \"mm\" }", "spacings = { address = 168, count = 5 }", "key 'record.spacings.count': 5, expected 11"),
+        ("kind = \"counter\"", "kind = \"semaphore\"", "key 'handshake.kind'"),
+        ("accel = 1", "accel = 0", "two flags share a bit"),
+        ("rigid = 0", "", "missing key 'codes.body.rigid'"),
+    ])
+    func badProfilesAreRefusedNamingTheKey(original: String, replacement: String, says: String) throws {
+        let text = try String(contentsOf: hardware.appendingPathComponent("generic-wim-v1.toml"), encoding: .utf8)
+        #expect(text.contains(original))
+        do {
+            _ = try WIMProfile.parse(text.replacingOccurrences(of: original, with: replacement), source: "generic.toml")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.description.hasPrefix("generic.toml: "))
+            #expect(error.description.contains(says), "\(error)")
+        }
+    }
+
+    @Test func unknownProfileNameListsWhereItLooked() {
+        do {
+            _ = try WIMProfile.load("no-such-controller")
+            Issue.record("loaded")
+        } catch {
+            #expect(error.description.contains("no profile named 'no-such-controller'"))
+        }
+    }
+}
