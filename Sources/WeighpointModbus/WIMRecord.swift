@@ -25,6 +25,8 @@ public struct WIMRecord: Sendable, Equatable {
     public var spacingsMm: [Int]
     /// Problems found while decoding (unknown codes, counts that disagree), as invalidity reasons.
     public var decodeProblems: [InvalidityReason]
+    /// The registers it was decoded from, for traces; empty for records made in memory.
+    public var rawBlock: [UInt16] = []
 
     public init(
         sequence: UInt64, time: Timestamp, lane: Int, direction: Int = 0, speedKmh: Double, axleCount: Int, grossKg: Int,
@@ -129,6 +131,12 @@ extension WIMProfile {
     /// Decodes the record block. Never fails: what does not make sense becomes a decode problem
     /// that invalidates the weighing.
     public func decode(_ block: [UInt16]) -> WIMRecord {
+        var r = decodeFields(block)
+        r.rawBlock = block
+        return r
+    }
+
+    private func decodeFields(_ block: [UInt16]) -> WIMRecord {
         precondition(block.count == blockLength, "record block of \(block.count) registers, profile says \(blockLength)")
         var problems: [InvalidityReason] = []
         let axleCount = scaledInt(.axle_count, 0, block)

@@ -12,8 +12,11 @@ public struct TrafficGenerator {
     public var overloadShare: Double
     /// Fraction of weighings the controller flags (straddle, acceleration, …).
     public var flaggedShare: Double
+    /// Status bits a flagged weighing may carry (one of them): the profile's named bits.
+    public var flagBits: [Int]
 
-    public init(seed: UInt64, firstSequence: UInt64 = 1, lanes: Int = 2, overloadShare: Double = 0.2, flaggedShare: Double = 0.05) {
+    public init(seed: UInt64, firstSequence: UInt64 = 1, lanes: Int = 2, overloadShare: Double = 0.2, flaggedShare: Double = 0.05, flagBits: [Int] = Array(0..<8)) {
+        self.flagBits = flagBits
         rng = SplitMix64(seed: seed)
         nextSequence = firstSequence
         self.lanes = lanes
@@ -63,7 +66,7 @@ public struct TrafficGenerator {
         weights = weights.map { $0 / sum * max(target - steer, Double(restAxles) * 2_000) }
         let loads = ([steer] + weights).map { Int(($0 * uniform(0.97...1.03) / 10).rounded()) * 10 }
         var status: UInt16 = 0
-        if uniform() < flaggedShare { status = 1 << UInt16(rng.next() % 8) }
+        if uniform() < flaggedShare, !flagBits.isEmpty { status = 1 << UInt16(flagBits[Int(rng.next() % UInt64(flagBits.count))]) }
         let seq = nextSequence
         nextSequence += 1
         return WIMRecord(

@@ -43,7 +43,8 @@ public final class WIMSimulator: @unchecked Sendable {
     public let transport: ModbusTransport
     private let server: ModbusServer
     private let lock = NSLock()
-    private var queue: [WIMRecord] = []
+    /// Encoded record blocks waiting behind the handshake, oldest first.
+    private var queue: [(sequence: UInt64, block: [UInt16])] = []
     private let capacity: Int
     private var newestSequence: UInt64 = 0
     private var faults: [(fault: WIMFault, remaining: Int, skip: Int)] = []
@@ -97,13 +98,19 @@ public final class WIMSimulator: @unchecked Sendable {
 
     /// Adds a vehicle record behind the handshake. A full queue drops its oldest record.
     public func enqueue(_ record: WIMRecord) {
+        enqueue(block: profile.encode(record))
+    }
+
+    /// Adds a record block exactly as given (a captured trace), bit for bit.
+    public func enqueue(block: [UInt16]) {
+        let sequence = profile.decode(block).sequence
         lock.withLock {
             if queue.count >= capacity {
                 queue.removeFirst()
                 counters.dropped += 1
             }
-            queue.append(record)
-            newestSequence = max(newestSequence, record.sequence)
+            queue.append((sequence, block))
+            newestSequence = max(newestSequence, sequence)
             show()
         }
     }
@@ -255,7 +262,7 @@ public final class WIMSimulator: @unchecked Sendable {
     /// Puts the oldest unacknowledged record in the block and updates the handshake registers.
     private func show() {
         if let first = queue.first {
-            for (i, v) in profile.encode(first).enumerated() { server[profile.blockAddress + i] = v }
+            for (i, v) in first.block.enumerated() { server[profile.blockAddress + i] = v }
         }
         switch profile.handshake {
         case .counter(let counter, _):

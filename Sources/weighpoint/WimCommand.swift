@@ -82,10 +82,34 @@ struct Wim: ParsableCommand {
         @Option(help: "Response timeout per request, ms.")
         var timeoutMs = 500
 
+        @Option(help: "Also write the raw record blocks to this trace file (for regression tests).")
+        var trace: String?
+
+        @Option(help: "Trace header: the site.")
+        var site = "unknown"
+
+        @Option(help: "Trace header: the controller's firmware.")
+        var firmware = "unknown"
+
         func run() throws {
             let p = try loadProfile(profile)
+            var traceHandle: FileHandle?
+            if let trace {
+                guard FileManager.default.createFile(atPath: trace, contents: nil), let h = FileHandle(forWritingAtPath: trace) else {
+                    printError("weighpoint wim read: cannot create \(trace)")
+                    throw ExitCode(1)
+                }
+                let now = Timestamp(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
+                let header = WIMTrace(header: [
+                    ("device", try link.transport().description), ("firmware", firmware), ("site", site),
+                    ("date", now.description), ("profile", p.name), ("captured-by", "weighpoint wim read"),
+                ])
+                h.write(Data(header.text.utf8))
+                traceHandle = h
+            }
             var settings = WIMLinkSettings(transport: try link.transport(), profile: p, unitId: unitId)
             settings.responseTimeoutMs = timeoutMs
+            let traceOut = traceHandle
             let done = DispatchSemaphore(value: 0)
             let printed = Counter()
             let limit = count
@@ -94,6 +118,7 @@ struct Wim: ParsableCommand {
                 case .weighing(let r):
                     guard limit.map({ printed.value < $0 }) ?? true else { return }
                     FileHandle.standardOutput.write(Data((r.jsonLine(p) + "\n").utf8))
+                    traceOut?.write(Data((WIMTrace.line(r.rawBlock) + "\n").utf8))
                     if printed.increment() == limit { done.signal() }
                 case .gap(let missing): printError("gap: controller records \(missing.lowerBound)–\(missing.upperBound) were never seen")
                 case .duplicate(let seq): printError("duplicate: record \(seq) shown again; acknowledged again")
@@ -184,7 +209,7 @@ struct SimulateWim: ParsableCommand {
             throw ExitCode(1)
         }
         if case .tcp(let host, _) = transport { printError("simulating \(p.name) on tcp://\(host):\(sim.port)") } else { printError("simulating \(p.name) on \(transport)") }
-        var traffic = TrafficGenerator(seed: seed, lanes: lanes, overloadShare: overloadShare, flaggedShare: flaggedShare)
+        var traffic = TrafficGenerator(seed: seed, lanes: lanes, overloadShare: overloadShare, flaggedShare: flaggedShare, flagBits: p.statusBits.values.sorted())
         var made = 0
         var lastRequests = 0
         let interval = 60.0 / max(rate, 0.001)
