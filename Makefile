@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps build demo test clean bench-plates
+.PHONY: all deps build demo test clean bench-plates bench-wim
 
 all: build
 
@@ -37,3 +37,8 @@ $(BENCH_VENV)/bin/python:
 bench-plates: deps $(BENCH_VENV)/bin/python
 	$(SWIFT) build -c release --product weighpoint
 	.build/release/weighpoint plates bench --rapidfuzz $(BENCH_VENV)/bin/python
+
+# WIM decoding and poll loop benchmark (BENCHMARKS.md).
+bench-wim: deps
+	$(SWIFT) build -c release --product weighpoint
+	.build/release/weighpoint wim bench
