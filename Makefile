@@ -20,6 +20,9 @@ demo: build
 	@echo
 	@echo "== weighpoint replay Scenarios/demo-station.jsonl"
 	@$(BIN)/weighpoint replay Scenarios/demo-station.jsonl --summary | Scripts/show-decisions
+	@echo
+	@echo "== a WIM controller simulator on Modbus TCP loopback, read by the driver"
+	@Scripts/demo-wim
 
 test: build
 	$(SWIFT) build --build-tests
