@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WeighpointCore
+import WeighpointService
 import WeighpointTesting
 
 struct Plates: ParsableCommand {
@@ -9,24 +10,17 @@ struct Plates: ParsableCommand {
         subcommands: [Match.self, Bench.self])
 }
 
-/// Reads one plate per line; blank lines and `#` comments are skipped, lines that are not GA 36
-/// plates are reported on standard error with file and line number and skipped.
+/// Reads one plate per line; lines that are not GA 36 plates are reported on standard error
+/// with file and line number and skipped.
 func readPlateFile(_ path: String) throws -> [String] {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        printError("weighpoint plates: cannot read \(path)")
+    do {
+        let (plates, problems) = try PlateListFile.read(path)
+        for p in problems { printError(p.description) }
+        return plates
+    } catch {
+        printError("weighpoint plates: \(error)")
         throw ExitCode(1)
     }
-    var out: [String] = []
-    for (i, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-        let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        if line.isEmpty || line.hasPrefix("#") { continue }
-        do {
-            out.append(try Plate(parsing: line).text)
-        } catch {
-            printError("\(path):\(i + 1): \(error); line skipped")
-        }
-    }
-    return out
 }
 
 func matchesJSON(query: String, _ matches: [PlateMatch]) -> String {

@@ -1,0 +1,90 @@
+import Foundation
+import WeighpointCore
+
+/// A plate list kept in a file (permits, a watch list): one plate per line, `#` comments.
+public enum PlateListFile {
+    /// A line that is not a GA 36 plate, reported and skipped.
+    public struct Problem: Sendable, CustomStringConvertible {
+        public let file: String
+        public let line: Int
+        public let message: String
+        public var description: String { "\(file):\(line): \(message); line skipped" }
+    }
+
+    /// Reads the plates of `path`, normalised; bad lines come back as problems, not failures.
+    public static func read(_ path: String) throws(PlateListFileError) -> (plates: [String], problems: [Problem]) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw PlateListFileError(file: path) }
+        var plates: [String] = []
+        var problems: [Problem] = []
+        for (i, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            do {
+                plates.append(try Plate(parsing: line).text)
+            } catch {
+                problems.append(Problem(file: path, line: i + 1, message: error.description))
+            }
+        }
+        return (plates, problems)
+    }
+}
+
+public struct PlateListFileError: Error, CustomStringConvertible {
+    public let file: String
+    public var description: String { "cannot read plate list \(file)" }
+}
+
+/// A plate list file whose index follows the file: when its modification time or size changes,
+/// a new index is built off the caller's thread and swapped in; lookups go on against the old
+/// one meanwhile and never wait for a rebuild.
+public final class WatchedPlateList: @unchecked Sendable {
+    public let path: String
+    public let holder: PlateIndexHolder
+    private let lock = NSLock()
+    private var stamp: (Date?, Int?)
+    private var rebuilding = false
+    private let onReload: @Sendable (Int, [PlateListFile.Problem]) -> Void
+
+    /// Builds the first index now. `onReload` hears the entry count and bad lines of each load.
+    public init(path: String, onReload: @escaping @Sendable (Int, [PlateListFile.Problem]) -> Void = { _, _ in }) throws(PlateListFileError) {
+        self.path = path
+        self.onReload = onReload
+        stamp = WatchedPlateList.stamp(of: path)
+        let (plates, problems) = try PlateListFile.read(path)
+        holder = PlateIndexHolder(PlateIndex(plates))
+        onReload(plates.count, problems)
+    }
+
+    /// The index to look up in now.
+    public var index: PlateIndex { holder.index }
+
+    /// Starts a rebuild when the file changed since the last load; returns whether it did.
+    /// The rebuild runs on its own thread; a file that cannot be read keeps the old index.
+    @discardableResult
+    public func reloadIfChanged() -> Bool {
+        let now = WatchedPlateList.stamp(of: path)
+        let start = lock.withLock { () -> Bool in
+            guard !rebuilding, now.0 != stamp.0 || now.1 != stamp.1 else { return false }
+            rebuilding = true
+            stamp = now
+            return true
+        }
+        guard start else { return false }
+        Thread.detachNewThread { [self] in
+            if let (plates, problems) = try? PlateListFile.read(path) {
+                holder.replace(with: PlateIndex(plates))
+                onReload(plates.count, problems)
+            }
+            lock.withLock { rebuilding = false }
+        }
+        return true
+    }
+
+    /// True while a rebuild is running.
+    public var isRebuilding: Bool { lock.withLock { rebuilding } }
+
+    static func stamp(of path: String) -> (Date?, Int?) {
+        let a = try? FileManager.default.attributesOfItem(atPath: path)
+        return (a?[.modificationDate] as? Date, (a?[.size] as? NSNumber)?.intValue)
+    }
+}
