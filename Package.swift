@@ -72,6 +72,7 @@ let package = Package(
             dependencies: ["WeighpointScenario", "WeighpointCore"],
             resources: [.copy("Scenarios")]),
         .testTarget(name: "WeighpointServiceTests", dependencies: ["WeighpointService"]),
+        .testTarget(name: "WeighpointEvidenceTests", dependencies: ["WeighpointEvidence", "WeighpointCore"]),
         .testTarget(
             name: "WeighpointModbusTests",
             dependencies: ["WeighpointModbus", "WeighpointTesting", "WeighpointCore"],
