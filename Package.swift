@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // C system libraries. Each module map includes the real header plus a small shim header
@@ -25,6 +26,9 @@ let package = Package(
         .systemLibrary(name: "CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
         .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Linux calls Swift's Glibc module does not import (adjtimex).
+        .target(name: "CLinux"),
 
         // Pure domain: plates, limits, assessment, association. No Foundation, no Glibc.
         .target(name: "WeighpointCore"),
@@ -35,7 +39,9 @@ let package = Package(
             name: "WeighpointModbus",
             dependencies: ["WeighpointCore", "CModbus", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "WeighpointCapture", dependencies: ["WeighpointCore", "CV4L2"]),
-        .target(name: "WeighpointEvidence", dependencies: ["WeighpointCore", "COpenSSL"]),
+        .target(
+            name: "WeighpointEvidence",
+            dependencies: ["WeighpointCore", "COpenSSL", "CLinux", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "WeighpointConsole", dependencies: ["WeighpointCore", "CSerialPort"]),
         // Simulators and synthetic data shared by tests, the demo and benchmarks.
         .target(name: "WeighpointTesting", dependencies: ["WeighpointCore", "WeighpointModbus"]),

@@ -49,7 +49,7 @@ public struct SigningError: Error, CustomStringConvertible, Sendable {
         var buf = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(code, &buf, buf.count)
         ERR_clear_error()
-        return SigningError(operation: operation, reason: code == 0 ? "failed" : String(cString: buf))
+        return SigningError(operation: operation, reason: code == 0 ? "failed" : String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 }
 

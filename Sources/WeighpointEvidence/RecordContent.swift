@@ -1,0 +1,59 @@
+import WeighpointCore
+
+/// The domain part of a record, from the decision core's results. Field names follow the
+/// published schema (Docs/record.schema.json); the store adds identity, sequence, chain and time.
+public enum RecordContent {
+    public static func make(
+        weighing w: Weighing, assessment a: OverloadAssessment, front: PlateRead?, rear: PlateRead?, watchHits: [WatchHit] = []
+    ) -> [String: JSONValue] {
+        func plateJSON(_ r: PlateRead, role: String) -> JSONValue {
+            .object([
+                "role": .string(role), "camera": .string(r.camera), "time": .string(r.time.description),
+                "text_read": .string(r.text), "text": .string(r.normalized), "color": .string(r.color.rawValue),
+                "color_code": .int(Int64(r.color.code(in: .oneBased))), "confidence": .double(r.confidence),
+            ])
+        }
+        var plates: [JSONValue] = []
+        if let f = front { plates.append(plateJSON(f, role: "front")) }
+        if let r = rear { plates.append(plateJSON(r, role: "rear")) }
+        let reasons = w.invalidityReasons().map { JSONValue.string($0.description) }
+        let weighing: JSONValue = .object([
+            "controller_seq": .int(Int64(w.seq)), "lane": .int(Int64(w.lane)), "time": .string(w.time.description),
+            "speed_kmh": .double(w.speedKmh), "body": .string(w.body.rawValue), "drive_axles": w.driveAxles.map { .int(Int64($0)) } ?? .null,
+            "axles": .array(w.axles.map { .object(["kg": .int(Int64($0.kg)), "tyres": .string($0.tyres.rawValue)]) }),
+            "groups": .array(w.groups.map { .int(Int64($0)) }), "spacings_mm": .array(w.spacingsMm.map { .int(Int64($0)) }),
+            "length_mm": w.lengthMm.map { .int(Int64($0)) } ?? .null, "gross_kg": .int(Int64(w.grossKg)),
+            "flags": .array(w.flags.map { .string($0.rawValue) }), "valid": .bool(reasons.isEmpty), "invalid_reasons": .array(reasons),
+        ])
+        var assessment: [String: JSONValue] = [
+            "decision": .string(a.decision.rawValue), "rule": a.limit.map { .string($0.rule) } ?? .null,
+            "limit_kg": a.limit.map { .int(Int64($0.kg)) } ?? .null, "limit_basis": a.limit.map { .string($0.basis) } ?? .null,
+            "tolerance": .object([
+                "percent_hundredths": .int(Int64(a.tolerance.percentHundredths)), "kg": .int(Int64(a.tolerance.kg)),
+                "deducted_kg": a.toleranceKg.map { .int(Int64($0)) } ?? .null,
+            ]),
+            "overload_kg": a.overloadKg.map { .int(Int64($0)) } ?? .null,
+            "overload_ratio_1e4": a.overloadRatio10k.map { .int(Int64($0)) } ?? .null,
+            "reasons": .array(a.reasons.map(JSONValue.string)),
+            "axle_findings": .array(a.axleFindings.map {
+                .object(["rule": .string(AxleLoadLimits.rule), "group": .int(Int64($0.group)), "axles": .array($0.axles.map { .int(Int64($0)) }), "kg": .int(Int64($0.kg)), "limit_kg": .int(Int64($0.limitKg))])
+            }),
+        ]
+        if let p = a.permit {
+            assessment["permit"] = .object([
+                "plate": .string(p.permit.plate), "match": .string(p.kind.rawValue), "max_gross_kg": .int(Int64(p.permit.maxGrossKg)),
+                "valid_from": .string(p.permit.validFrom.description), "valid_until": .string(p.permit.validUntil.description),
+            ])
+        } else {
+            assessment["permit"] = .null
+        }
+        return [
+            "weighing": weighing, "plates": .array(plates),
+            "plate": front.map { .string($0.normalized) } ?? .null,
+            "plate_color": front.map { .string($0.color.rawValue) } ?? .null,
+            "trailer_plate": rear.map { .string($0.normalized) } ?? .null,
+            "assessment": .object(assessment),
+            "watchlist": .array(watchHits.map { .object(["list": .string($0.list), "plate": .string($0.plate), "read": .string($0.read), "match": .string($0.kind.rawValue)]) }),
+        ]
+    }
+}

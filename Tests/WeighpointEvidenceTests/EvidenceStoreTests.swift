@@ -1,0 +1,215 @@
+import Foundation
+import Testing
+import WeighpointCore
+@testable import WeighpointEvidence
+
+let identity = UnitIdentity(
+    deviceID: "WP-TEST-0001", station: ["code": .string("320500-TEST"), "name": .string("Test station")],
+    instrument: ["model": .string("generic-wim"), "serial": .string("SN1"), "accuracy_class": .int(5)],
+    calibrationProfileSHA256: String(repeating: "0", count: 64), softwareVersion: "0.1.0", softwareSHA256: String(repeating: "a", count: 64))
+
+func sampleContent(_ i: Int) -> [String: JSONValue] {
+    let w = Weighing(
+        seq: UInt64(i), lane: 1, time: Timestamp(milliseconds: 1_795_000_000_000 + Int64(i) * 1000), speedKmh: 54, body: .rigid, driveAxles: 1,
+        axles: [Axle(kg: 7000, tyres: .single), Axle(kg: 12_000 + i, tyres: .dual)], groups: [1, 1])
+    let a = Assessor(rules: AssessmentRules()).assess(w, plates: [])
+    let read = PlateRead(camera: "front-1", time: w.time.adding(microseconds: 800_000), text: "苏A1234\(i % 10)", color: .yellow, confidence: 0.9)
+    return RecordContent.make(weighing: w, assessment: a, front: read, rear: nil)
+}
+
+func image(_ i: Int, role: String = "front", size: Int = 2000) -> EvidenceImage {
+    var bytes = [UInt8](repeating: 0, count: size)
+    bytes[0] = 0xFF; bytes[1] = 0xD8
+    for k in 2..<size { bytes[k] = UInt8(truncatingIfNeeded: k &* 31 &+ i) }
+    return EvidenceImage(role: role, camera: "front-1", capturedAt: Timestamp(milliseconds: 1_795_000_000_000 + Int64(i)), bytes: bytes)
+}
+
+func openStore(_ dir: URL, key: SigningKey, auditCapacity: Int = 1000, identity id: UnitIdentity = identity) throws -> EvidenceStore {
+    try EvidenceStore(directory: dir.path, key: key, identity: id, auditCapacity: auditCapacity)
+}
+
+@discardableResult
+func sqlite(_ db: String, _ sql: String) throws -> ProcessResult { try runProcess("/usr/bin/sqlite3", [db, sql]) }
+
+@Suite struct EvidenceStoreTests {
+    @Test(arguments: SignatureAlgorithm.allCases)
+    func committedRecordsVerifyAndTheirExportVerifiesWithOpenSSL(alg: SignatureAlgorithm) throws {
+        let dir = try tempDir("store-\(alg)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try openStore(dir, key: try SigningKey.generate(alg))
+        for i in 1...5 { try store.commit(sampleContent(i), images: [image(i), image(i, role: "plate", size: 500)]) }
+        #expect(try store.records().map(\.seq) == [1, 2, 3, 4, 5])
+        #expect(EvidenceStore.verifyDirectory(dir.path).isEmpty)
+        let r3 = try #require(try store.record(3))
+        #expect(r3.json?["prev_hash"]?.stringValue == (try store.record(2))?.hash)
+        #expect(r3.json?["evidence"]?.arrayValue?.count == 2)
+        #expect(r3.json?["software"]?["sha256"]?.stringValue == identity.softwareSHA256)
+        let out = dir.appendingPathComponent("export-3").path
+        try store.export(3, to: out)
+        #expect(EvidenceStore.verifyExport(out).isEmpty)
+        #expect(try opensslVerifies(alg.rawValue, pub: out + "/pubkey.pem", body: out + "/record.json", sig: out + "/record.sig"))
+        // The database is sound to an independent reader.
+        #expect(try sqlite(store.databasePath, "PRAGMA integrity_check").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
+        #expect(try sqlite(store.databasePath, "PRAGMA journal_mode").stdout.contains("wal"))
+    }
+
+    @Test func identicalImagesAreStoredOnce() throws {
+        let dir = try tempDir("dedupe")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try openStore(dir, key: try SigningKey.generate(.ed25519))
+        try store.commit(sampleContent(1), images: [image(7)])
+        try store.commit(sampleContent(2), images: [image(7)])
+        let files = try FileManager.default.subpathsOfDirectory(atPath: dir.path + "/images").filter { $0.hasSuffix(".jpg") }
+        #expect(files.count == 1)
+        #expect(EvidenceStore.verifyDirectory(dir.path).isEmpty)
+    }
+
+    @Test func tamperingIsDetected() throws {
+        let dir = try tempDir("tamper")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try openStore(dir, key: try SigningKey.generate(.sm2))
+        for i in 1...6 { try store.commit(sampleContent(i), images: [image(i)]) }
+        let db = store.databasePath
+        func problems() -> [String] { EvidenceStore.verifyDirectory(dir.path).map(\.description) }
+        #expect(problems().isEmpty)
+
+        // One byte of a record body (via the sqlite3 command line, as an attacker would).
+        let changed = try sqlite(db, "UPDATE records SET body = CAST(replace(CAST(body AS TEXT), '\"lane\":1', '\"lane\":2') AS BLOB) WHERE seq = 2")
+        #expect(changed.status == 0)
+        #expect(problems().contains { $0.hasPrefix("records #2: body does not match its stored hash") }, "\(problems())")
+        // … even with the stored hash recomputed: the signature and the next link fail.
+        try sqlite(db, "UPDATE records SET hash = lower(hex(sha256(body))) WHERE seq = 2")
+        let p = problems()
+        #expect(p.contains { $0.hasPrefix("records #2: signature does not verify") } || p.contains { $0.hasPrefix("records #2: body does not match") }, "\(p)")
+    }
+
+    @Test func deletingOrReorderingIsDetected() throws {
+        let dir = try tempDir("delete")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try openStore(dir, key: try SigningKey.generate(.p256))
+        for i in 1...6 { try store.commit(sampleContent(i), images: []) }
+        let db = store.databasePath
+        try sqlite(db, "DELETE FROM records WHERE seq = 4")
+        var p = EvidenceStore.verifyDirectory(dir.path).map(\.description)
+        #expect(p.contains { $0.contains("#5: sequence jumps from 3 to 5") }, "\(p)")
+        #expect(p.contains { $0.contains("#5: prev_hash") }, "\(p)")
+        // Reordering: swap the bodies (and everything else) of rows 2 and 3.
+        try sqlite(db, "UPDATE records SET seq = -2 WHERE seq = 2; UPDATE records SET seq = 2 WHERE seq = 3; UPDATE records SET seq = 3 WHERE seq = -2")
+        p = EvidenceStore.verifyDirectory(dir.path).map(\.description)
+        #expect(p.contains { $0.contains("#2: body says seq 3, row says 2") }, "\(p)")
+    }
+
+    @Test func alteredOrMissingImagesAreDetected() throws {
+        let dir = try tempDir("images")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try openStore(dir, key: try SigningKey.generate(.ed25519))
+        try store.commit(sampleContent(1), images: [image(1), image(2, role: "rear")])
+        let imgs = try store.images(of: 1)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: imgs[0].path))
+        bytes[100] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: imgs[0].path))
+        try FileManager.default.removeItem(atPath: imgs[1].path)
+        let p = EvidenceStore.verifyDirectory(dir.path).map(\.description)
+        #expect(p.contains { $0.contains("does not match its hash (altered)") }, "\(p)")
+        #expect(p.contains { $0.contains("(rear) is missing") }, "\(p)")
+        // An export carries the images; altering one there fails too.
+        let out = dir.appendingPathComponent("exp").path
+        try? FileManager.default.removeItem(atPath: out)
+        let store2 = try openStore(try tempDir("images2"), key: try SigningKey.generate(.ed25519))
+        try store2.commit(sampleContent(1), images: [image(1)])
+        try store2.export(1, to: out)
+        #expect(EvidenceStore.verifyExport(out).isEmpty)
+        let exported = try FileManager.default.contentsOfDirectory(atPath: out + "/images")[0]
+        var e = try Data(contentsOf: URL(fileURLWithPath: out + "/images/" + exported))
+        e[10] ^= 0x40
+        try e.write(to: URL(fileURLWithPath: out + "/images/" + exported))
+        #expect(EvidenceStore.verifyExport(out).contains { $0.message.contains("altered") })
+        var body = try Data(contentsOf: URL(fileURLWithPath: out + "/record.json"))
+        body[body.count - 3] ^= 0x01
+        try body.write(to: URL(fileURLWithPath: out + "/record.json"))
+        #expect(EvidenceStore.verifyExport(out).contains { $0.message.contains("signature does not verify") })
+    }
+
+    @Test func startupReportsAndAuditsABrokenChain() throws {
+        let dir = try tempDir("startup")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = try SigningKey.generate(.ed25519)
+        do {
+            let store = try openStore(dir, key: key)
+            for i in 1...4 { try store.commit(sampleContent(i), images: []) }
+        }
+        try sqlite(dir.path + "/evidence.sqlite", "DELETE FROM records WHERE seq = 2")
+        let reopened = try openStore(dir, key: key)
+        #expect(reopened.startupProblems.contains { $0.description.contains("#3: sequence jumps from 1 to 3") })
+        let audit = try reopened.auditEntries()
+        #expect(audit.contains { $0.event == "chain_check" && ($0.json?["new"]?.stringValue ?? "").contains("sequence jumps") })
+        // New records continue after the last one present; nothing already written is touched.
+        try reopened.commit(sampleContent(5), images: [])
+        #expect(try reopened.records().map(\.seq) == [1, 3, 4, 5])
+    }
+
+    @Test func auditRecordsStartsSoftwareChangesAndRefusesWhenFull() throws {
+        let dir = try tempDir("audit")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = try SigningKey.generate(.sm2)
+        do { _ = try openStore(dir, key: key, auditCapacity: 5) }
+        var newer = identity
+        newer.softwareVersion = "0.2.0"
+        let store = try openStore(dir, key: key, auditCapacity: 5, identity: newer)
+        let events = try store.auditEntries().map(\.event)
+        #expect(events == ["start", "software_change", "start"])
+        let change = try store.auditEntries()[1].json
+        #expect(change?["old"]?.stringValue?.hasPrefix("0.1.0") == true && change?["new"]?.stringValue?.hasPrefix("0.2.0") == true)
+        try store.appendAudit(event: "calibration", who: "tech-li", parameter: "lane1.factor", old: "1.000", new: "0.985")
+        try store.appendAudit(event: "parameter", who: "tech-li", parameter: "tolerance.percent", old: "0", new: "2.5")
+        do {
+            try store.appendAudit(event: "parameter", who: "tech-li", parameter: "tolerance.kg", old: "0", new: "100")
+            Issue.record("accepted beyond capacity")
+        } catch {
+            #expect(error.description.contains("audit trail full (5 entries)"))
+        }
+        #expect(EvidenceStore.verifyDirectory(dir.path).isEmpty)
+        // Full trail and changed software: the store does not open.
+        var third = identity
+        third.softwareVersion = "0.3.0"
+        #expect(throws: StoreError.self) { try openStore(dir, key: key, auditCapacity: 5, identity: third) }
+        // Same software: it opens (without a start entry).
+        _ = try openStore(dir, key: key, auditCapacity: 5, identity: newer)
+    }
+
+    @Test func retentionDeletesOnlyAcknowledgedRecordsOldestFirst() throws {
+        let dir = try tempDir("retention")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try openStore(dir, key: try SigningKey.generate(.ed25519))
+        let day: Int64 = 86_400_000_000
+        let t0 = Timestamp(milliseconds: 1_795_000_000_000)
+        for i in 1...5 { try store.commit(sampleContent(i), images: [image(i)], time: t0.adding(microseconds: Int64(i) * day)) }
+        for seq in [1, 2, 4] as [Int64] { try store.acknowledge(seq, receipt: "ack-\(seq)") }
+        let now = t0.adding(microseconds: 40 * day)
+        // Everything is older than 30 days, but 3 is not acknowledged: only 1 and 2 go.
+        #expect(try store.applyRetention(maxAgeMicroseconds: 30 * day, now: now) == 2)
+        #expect(try store.records().map(\.seq) == [3, 4, 5])
+        #expect(try store.unacknowledged().map(\.seq) == [3, 5])
+        #expect(EvidenceStore.verifyDirectory(dir.path).isEmpty, "the chain verifies from its anchor")
+        let remainingImages = try FileManager.default.subpathsOfDirectory(atPath: dir.path + "/images").filter { $0.hasSuffix(".jpg") }
+        #expect(remainingImages.count == 3)
+        #expect(try store.auditEntries().count >= 1, "the audit trail is never deleted")
+    }
+
+    @Test func diskFloorWithNothingDeletableRefusesNewEvidence() throws {
+        let dir = try tempDir("floor")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try openStore(dir, key: try SigningKey.generate(.ed25519))
+        try store.commit(sampleContent(1), images: [image(1)])
+        store.minimumFreeBytes = store.freeBytes() + 1_000_000_000  // the floor is above what is free
+        do {
+            try store.commit(sampleContent(2), images: [image(2)])
+            Issue.record("committed below the floor")
+        } catch {
+            #expect(error.description.contains("evidence store full"))
+        }
+        #expect(store.refusalReason != nil)
+        #expect(try store.records().map(\.seq) == [1], "nothing undelivered was deleted")
+        #expect(try store.auditEntries().contains { $0.event == "storage_full" })
+    }
+}
