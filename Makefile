@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps build demo test clean bench-plates bench-wim
+.PHONY: all deps build demo test clean bench-plates bench-wim bench-store crash-test
 
 all: build
 
@@ -27,6 +27,11 @@ demo: build
 test: build
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	Scripts/crash-test 10
+
+# The full crash test: 50 SIGKILLs of a store under load.
+crash-test: build
+	Scripts/crash-test 50
 
 clean:
 	rm -rf .build
@@ -40,6 +45,11 @@ $(BENCH_VENV)/bin/python:
 bench-plates: deps $(BENCH_VENV)/bin/python
 	$(SWIFT) build -c release --product weighpoint
 	.build/release/weighpoint plates bench --rapidfuzz $(BENCH_VENV)/bin/python
+
+# Evidence store benchmark (BENCHMARKS.md).
+bench-store: deps
+	$(SWIFT) build -c release --product weighpoint
+	.build/release/weighpoint store bench --dir $(CURDIR)/.build
 
 # WIM decoding and poll loop benchmark (BENCHMARKS.md).
 bench-wim: deps

@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "weighpoint",
             dependencies: [
-                "WeighpointService", "WeighpointScenario", "WeighpointTesting",
+                "WeighpointService", "WeighpointScenario", "WeighpointTesting", "WeighpointEvidence", "WeighpointModbus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

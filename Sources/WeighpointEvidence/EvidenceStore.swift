@@ -235,7 +235,14 @@ public final class EvidenceStore: @unchecked Sendable {
         let rel = relDir + "/" + sha + "." + ext
         let dir = directory + "/" + relDir, path = directory + "/" + rel
         if FileManager.default.fileExists(atPath: path), (try? Digest.hexDigest(ofFileAt: path)) == sha { return (sha, rel) }
-        if mkdir(dir, 0o755) != 0 && errno != EEXIST { throw .io(dir, String(cString: strerror(errno))) }
+        if mkdir(dir, 0o755) == 0 {
+            // A new subdirectory is durable only once its parent's entry is on disk.
+            let pfd = open(directory + "/images", O_RDONLY | O_DIRECTORY)
+            guard pfd >= 0, fsync(pfd) == 0 else { throw .io(directory + "/images", "fsync directory: \(String(cString: strerror(errno)))") }
+            close(pfd)
+        } else if errno != EEXIST {
+            throw .io(dir, String(cString: strerror(errno)))
+        }
         let tmp = dir + "/." + sha + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw .io(tmp, String(cString: strerror(errno))) }

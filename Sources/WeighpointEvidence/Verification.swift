@@ -131,31 +131,10 @@ extension EvidenceStore {
         }
     }
 
-    /// Writes a record export: `record.json` (the exact signed canonical bytes), `record.sig`
-    /// (DER, or raw for Ed25519), `pubkey.pem`, `envelope.json` (algorithm, key id, hash) and the
-    /// images under `images/` named by their hash.
+    /// Writes a record export (see `EvidenceExport`).
     public func export(_ seq: Int64, to out: String) throws(StoreError) {
         guard let r = try record(seq) else { throw .io(directory, "no record \(seq)") }
-        do {
-            try FileManager.default.createDirectory(atPath: out + "/images", withIntermediateDirectories: true)
-            try Data(r.body).write(to: URL(fileURLWithPath: out + "/record.json"))
-            try Data(r.signature).write(to: URL(fileURLWithPath: out + "/record.sig"))
-            try FileManager.default.copyItem(atPath: directory + "/keys/" + r.keyID + ".pem", toPath: out + "/pubkey.pem")
-            let envelope = JSONValue.object([
-                "alg": .string(r.algorithm.envelopeName), "key_id": .string(r.keyID), "seq": .int(r.seq), "sha256": .string(r.hash),
-                "distid": r.algorithm == .sm2 ? .string(key.distinguishingID) : .null,
-            ])
-            try Data(envelope.canonicalBytes).write(to: URL(fileURLWithPath: out + "/envelope.json"))
-            for img in try images(of: seq) {
-                let name = (img.path as NSString).lastPathComponent
-                let target = out + "/images/" + name
-                if !FileManager.default.fileExists(atPath: target) { try FileManager.default.copyItem(atPath: img.path, toPath: target) }
-            }
-        } catch let e as StoreError {
-            throw e
-        } catch {
-            throw .io(out, "\(error)")
-        }
+        try EvidenceExport.write(r, from: directory, to: out, distinguishingID: key.distinguishingID)
     }
 
     /// Verifies a record export directory: signature with its public key, canonical form, images.
@@ -174,5 +153,38 @@ extension EvidenceStore {
         var v = ChainVerifier(keys: [:])
         v.checkImages(chain: dir, seq: json["seq"]?.intValue, json: json, root: dir)
         return problems + v.problems
+    }
+}
+
+/// A record export: `record.json` (the exact signed canonical bytes), `record.sig` (DER, or raw
+/// for Ed25519), `pubkey.pem`, `envelope.json` (algorithm, key id, hash, SM2 ID) and the images
+/// under `images/` named by their hash. Anyone can check it with `weighpoint verify` or openssl.
+public enum EvidenceExport {
+    public static func write(_ r: StoredRecord, from directory: String, to out: String, distinguishingID: String = defaultSM2DistinguishingID) throws(StoreError) {
+        do {
+            try FileManager.default.createDirectory(atPath: out + "/images", withIntermediateDirectories: true)
+            try Data(r.body).write(to: URL(fileURLWithPath: out + "/record.json"))
+            try Data(r.signature).write(to: URL(fileURLWithPath: out + "/record.sig"))
+            let pub = out + "/pubkey.pem"
+            if FileManager.default.fileExists(atPath: pub) { try FileManager.default.removeItem(atPath: pub) }
+            try FileManager.default.copyItem(atPath: directory + "/keys/" + r.keyID + ".pem", toPath: pub)
+            let envelope = JSONValue.object([
+                "alg": .string(r.algorithm.envelopeName), "key_id": .string(r.keyID), "seq": .int(r.seq), "sha256": .string(r.hash),
+                "distid": r.algorithm == .sm2 ? .string(distinguishingID) : .null,
+            ])
+            try Data(envelope.canonicalBytes).write(to: URL(fileURLWithPath: out + "/envelope.json"))
+            for item in r.json?["evidence"]?.arrayValue ?? [] {
+                guard let sha = item["sha256"]?.stringValue else { continue }
+                let dir = directory + "/images/" + sha.prefix(2)
+                for name in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []) where name.hasPrefix(sha + ".") {
+                    let target = out + "/images/" + name
+                    if !FileManager.default.fileExists(atPath: target) { try FileManager.default.copyItem(atPath: dir + "/" + name, toPath: target) }
+                }
+            }
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw .io(out, "\(error)")
+        }
     }
 }
