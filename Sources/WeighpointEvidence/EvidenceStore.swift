@@ -137,6 +137,7 @@ public final class EvidenceStore: @unchecked Sendable {
             throw .io(directory + "/keys", "\(error)")
         }
         try recordStart()
+        try recordKey()
         startupProblems = verifyTail(records: 1000)
         if !startupProblems.isEmpty {
             _ = try? appendAudit(event: "chain_check", who: "weighpointd", parameter: "records", old: nil, new: startupProblems.prefix(20).map(\.description).joined(separator: "; "))
@@ -174,11 +175,18 @@ public final class EvidenceStore: @unchecked Sendable {
     @discardableResult
     public func commit(_ content: [String: JSONValue], images: [EvidenceImage], time: Timestamp = ClockState.now(), clock: ClockState = .read()) throws(StoreError) -> StoredRecord {
         if let why = refusalReason { throw .full(why) }
+        checkClockStep()
         try checkFreeSpace(adding: images.reduce(0) { $0 + $1.bytes.count })
         var evidence: [JSONValue] = []
         var files: [(sha: String, role: String, path: String, size: Int)] = []
         for img in images {
-            let (sha, path) = try writeImage(img)
+            let sha: String, path: String
+            do {
+                (sha, path) = try writeImage(img)
+            } catch {
+                _ = try? appendAudit(event: "storage_error", who: "weighpointd", parameter: "images", old: nil, new: error.description)
+                throw error
+            }
             files.append((sha, img.role, path, img.bytes.count))
             evidence.append(.object([
                 "role": .string(img.role), "camera": .string(img.camera), "captured_at": .string(img.capturedAt.description),
@@ -396,6 +404,46 @@ public final class EvidenceStore: @unchecked Sendable {
         }
         if deleted > 0 { lock.withLock { refusing = nil } }
         return deleted
+    }
+
+    /// The offset of the wall clock from the monotonic clock at the last commit; a jump of more
+    /// than a second between commits is a clock step, which goes to the audit trail.
+    private var lastClockOffset: Int64?
+
+    private func checkClockStep() {
+        var real = timespec(), mono = timespec()
+        clock_gettime(CLOCK_REALTIME, &real)
+        clock_gettime(CLOCK_MONOTONIC, &mono)
+        let offset = (Int64(real.tv_sec) - Int64(mono.tv_sec)) * 1_000_000 + (Int64(real.tv_nsec) - Int64(mono.tv_nsec)) / 1000
+        let previous = lock.withLock { () -> Int64? in
+            let p = lastClockOffset
+            lastClockOffset = offset
+            return p
+        }
+        if let previous, abs(offset - previous) > 1_000_000 {
+            _ = try? appendAudit(event: "clock_step", who: "system", parameter: "clock", old: "offset \(previous) µs", new: "offset \(offset) µs (step \(offset - previous) µs)")
+        }
+    }
+
+    /// A signing key other than the last start's is a key change, recorded in the audit trail.
+    private func recordKey() throws(StoreError) {
+        let current: String
+        do { current = try key.keyID() } catch { throw .signing(error) }
+        let previous: String?
+        do {
+            previous = try db.read { db in try Self.meta(db, "signing_key_id") }
+        } catch {
+            throw .database("\(error)")
+        }
+        guard previous != current else { return }
+        if previous != nil {
+            try appendAudit(event: "key_change", who: "weighpointd", parameter: "signing_key", old: previous, new: "\(current) (\(key.algorithm.envelopeName))")
+        }
+        do {
+            try db.write { db in try Self.setMeta(db, "signing_key_id", current) }
+        } catch {
+            throw .database("\(error)")
+        }
     }
 
     /// Lets new evidence in again after an operator freed space.

@@ -213,3 +213,50 @@ func sqlite(_ db: String, _ sql: String) throws -> ProcessResult { try runProces
         #expect(try store.auditEntries().contains { $0.event == "storage_full" })
     }
 }
+
+@Suite struct RecordSchemaTests {
+    @Test func storedRecordsConformToThePublishedSchema() throws {
+        let dir = try tempDir("schema")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try openStore(dir, key: try SigningKey.generate(.sm2))
+        for i in 1...3 { try store.commit(sampleContent(i), images: [image(i)]) }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for r in try store.records() {
+            let file = dir.appendingPathComponent("r\(r.seq).json").path
+            try Data(r.body).write(to: URL(fileURLWithPath: file))
+            // An independent validator: Debian's python3-jsonschema.
+            let check = try runProcess("/usr/bin/python3", ["-c", """
+                import json, sys, jsonschema
+                jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))
+                """, root.appendingPathComponent("Docs/record.schema.json").path, file])
+            #expect(check.status == 0, "record \(r.seq): \(check.stderr)")
+        }
+        // And the validator does reject a record that breaks the schema.
+        var broken = try #require(try store.record(1)?.json)
+        if case .object(var o) = broken { o["seq"] = .string("one"); broken = .object(o) }
+        let bad = dir.appendingPathComponent("bad.json").path
+        try Data(broken.canonicalBytes).write(to: URL(fileURLWithPath: bad))
+        let rejected = try runProcess("/usr/bin/python3", ["-c", "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))",
+                                                          root.appendingPathComponent("Docs/record.schema.json").path, bad])
+        #expect(rejected.status != 0)
+    }
+}
+
+@Suite struct KeyChangeTests {
+    @Test func aNewSigningKeyIsAuditedAndOldRecordsStillVerify() throws {
+        let dir = try tempDir("keychange")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = try SigningKey.generate(.sm2), b = try SigningKey.generate(.ed25519)
+        do {
+            let store = try openStore(dir, key: a)
+            try store.commit(sampleContent(1), images: [])
+        }
+        let store = try openStore(dir, key: b)
+        try store.commit(sampleContent(2), images: [])
+        let change = try #require(try store.auditEntries().first { $0.event == "key_change" }?.json)
+        #expect(change["old"]?.stringValue == (try a.keyID()))
+        #expect(change["new"]?.stringValue?.hasPrefix(try b.keyID()) == true)
+        #expect(try store.records().map(\.algorithm) == [.sm2, .ed25519])
+        #expect(EvidenceStore.verifyDirectory(dir.path).isEmpty, "each record verifies with the key it names")
+    }
+}

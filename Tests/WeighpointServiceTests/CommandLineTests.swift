@@ -134,3 +134,27 @@ struct CLIMissing: Error, CustomStringConvertible {
         #expect(r.stderr.contains("/nonexistent/list.txt"))
     }
 }
+
+@Suite struct EvidenceCommandTests {
+    @Test func keygenLoadVerifyExportAndTamper() throws {
+        let exe = try weighpoint()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wp-cli-evidence-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let keygen = try run(exe, ["keygen", "--alg", "p256", "--out", dir + "/key"])
+        #expect(keygen.status == 0 && keygen.stdout.contains("alg=ECDSA-P256-SHA256"))
+        #expect(try run(exe, ["keygen", "--alg", "p256", "--out", dir + "/key"]).status == 1, "never overwrites a key")
+        #expect(try run(exe, ["store", "load", "--data", dir + "/data", "--key", dir + "/key/key.pem", "--count", "4"]).stdout.split(separator: "\n").count == 4)
+        let ok = try run(exe, ["verify", dir + "/data"])
+        #expect(ok.status == 0 && ok.stdout.hasPrefix("OK: ") && ok.stdout.contains("4 records"), "\(ok.stdout)")
+        #expect(try run(exe, ["records", "export", "--data", dir + "/data", "--out", dir + "/exp", "2"]).status == 0)
+        #expect(try run(exe, ["verify", dir + "/exp"]).status == 0)
+        let list = try run(exe, ["records", "list", "--data", dir + "/data"])
+        #expect(list.stdout.split(separator: "\n").count == 4 && list.stdout.contains("not delivered"))
+        // Delete record 3 with the sqlite3 command line: verify names what is wrong and fails.
+        _ = try run("/usr/bin/sqlite3", [dir + "/data/evidence.sqlite", "DELETE FROM records WHERE seq = 3"])
+        let bad = try run(exe, ["verify", dir + "/data"])
+        #expect(bad.status == 1)
+        #expect(bad.stdout.contains("FAIL: records #4: sequence jumps from 2 to 4"), "\(bad.stdout)")
+        #expect(try run(exe, ["verify", "/nonexistent"]).status == 1)
+    }
+}
