@@ -18,8 +18,16 @@ demo: build
 	@echo "== weighpoint version"
 	@$(BIN)/weighpoint version
 	@echo
-	@echo "== weighpoint replay Scenarios/demo-station.jsonl"
-	@$(BIN)/weighpoint replay Scenarios/demo-station.jsonl --summary | Scripts/show-decisions
+	@echo "== weighpoint replay Scenarios/demo-station.jsonl (decisions signed into demo-data/evidence)"
+	@rm -rf demo-data && mkdir -p demo-data
+	@$(BIN)/weighpoint keygen --alg sm2 --out demo-data/key
+	@$(BIN)/weighpoint replay Scenarios/demo-station.jsonl --summary --store demo-data/evidence --key demo-data/key/key.pem | Scripts/show-decisions
+	@echo
+	@echo "== the signed records, verified; record 2 exported and checked with the openssl command line"
+	@$(BIN)/weighpoint verify demo-data/evidence
+	@$(BIN)/weighpoint records export --data demo-data/evidence --out demo-data/export-2 2
+	@openssl dgst -sm3 -verify demo-data/export-2/pubkey.pem -sigopt distid:1234567812345678 \
+	  -signature demo-data/export-2/record.sig demo-data/export-2/record.json
 	@echo
 	@echo "== a WIM controller simulator on Modbus TCP loopback, read by the driver"
 	@Scripts/demo-wim

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WeighpointEvidence
 import WeighpointScenario
 import WeighpointService
 
@@ -45,6 +46,12 @@ struct Replay: ParsableCommand {
     @Flag(help: "Print a count of decisions to standard error at the end.")
     var summary = false
 
+    @Option(help: "Also commit every decision but ok (overload, review, permitted, invalid) as a signed record to this data directory (needs --key).")
+    var store: String?
+
+    @Option(help: "Private key PEM for --store.")
+    var key: String?
+
     func run() throws {
         let data: Data
         if file == "-" {
@@ -68,6 +75,18 @@ struct Replay: ParsableCommand {
             throw ExitCode(2)
         }
         let decisions = scenario.replay()
+        if let store {
+            guard let key else { throw ValidationError("--store needs --key") }
+            do {
+                let s = try EvidenceStore(directory: store, key: try SigningKey.load(path: key), identity: try Store.testIdentity())
+                for d in decisions where d.assessment.decision != .ok {
+                    try s.commit(RecordContent.make(weighing: d.weighing, assessment: d.assessment, front: d.front, rear: d.rear, watchHits: d.watchHits), images: [])
+                }
+            } catch {
+                printError("weighpoint replay: \(error)")
+                throw ExitCode(1)
+            }
+        }
         var out = ""
         for d in decisions { out += d.jsonLine + "\n" }
         FileHandle.standardOutput.write(Data(out.utf8))
