@@ -70,15 +70,15 @@ let package = Package(
         .testTarget(
             name: "WeighpointCoreTests",
             dependencies: [
-                "WeighpointCore",
+                "WeighpointCore", "WeighpointTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
         .testTarget(
             name: "WeighpointScenarioTests",
-            dependencies: ["WeighpointScenario", "WeighpointCore"],
+            dependencies: ["WeighpointScenario", "WeighpointCore", "WeighpointTesting"],
             resources: [.copy("Scenarios")]),
-        .testTarget(name: "WeighpointServiceTests", dependencies: ["WeighpointService"]),
-        .testTarget(name: "WeighpointEvidenceTests", dependencies: ["WeighpointEvidence", "WeighpointCore"]),
+        .testTarget(name: "WeighpointServiceTests", dependencies: ["WeighpointService", "WeighpointTesting"]),
+        .testTarget(name: "WeighpointEvidenceTests", dependencies: ["WeighpointEvidence", "WeighpointCore", "WeighpointTesting"]),
         .testTarget(
             name: "WeighpointModbusTests",
             dependencies: ["WeighpointModbus", "WeighpointTesting", "WeighpointCore"],

@@ -12,6 +12,19 @@ public enum ModbusTransport: Sendable, Equatable, CustomStringConvertible {
         case odd = "O"
     }
 
+    /// A libmodbus context for this transport (`modbus_new_tcp` / `modbus_new_rtu`); the caller frees it.
+    func makeContext() throws(ModbusError) -> OpaquePointer {
+        let made: OpaquePointer?
+        switch self {
+        case .tcp(let host, let port):
+            made = modbus_new_tcp(host, Int32(port))
+        case .rtu(let device, let baud, let parity, let dataBits, let stopBits):
+            made = modbus_new_rtu(device, Int32(baud), CChar(UInt8(ascii: parity.rawValue.unicodeScalars.first!)), Int32(dataBits), Int32(stopBits))
+        }
+        guard let made else { throw ModbusClient.error(description, "create context", nil) }
+        return made
+    }
+
     public var description: String {
         switch self {
         case .tcp(let host, let port): "tcp://\(host):\(port)"
@@ -44,15 +57,7 @@ public final class ModbusClient {
     /// `modbus_new_tcp` / `modbus_new_rtu` and `modbus_set_slave`.
     public init(_ transport: ModbusTransport, unitId: Int, responseTimeoutMs: Int = 500) throws(ModbusError) {
         self.transport = transport
-        let made: OpaquePointer?
-        switch transport {
-        case .tcp(let host, let port):
-            made = modbus_new_tcp(host, Int32(port))
-        case .rtu(let device, let baud, let parity, let dataBits, let stopBits):
-            made = modbus_new_rtu(device, Int32(baud), CChar(UInt8(ascii: parity.rawValue.unicodeScalars.first!)), Int32(dataBits), Int32(stopBits))
-        }
-        guard let made else { throw ModbusClient.error(transport.description, "create context", nil) }
-        ctx = made
+        ctx = try transport.makeContext()
         guard modbus_set_slave(ctx, Int32(unitId)) == 0 else {
             modbus_free(ctx)
             throw ModbusClient.error(transport.description, "set unit id \(unitId)", nil)

@@ -15,15 +15,7 @@ public final class ModbusServer {
     /// `modbus_new_tcp`/`modbus_new_rtu` with `modbus_mapping_new` holding `registers` holding registers.
     public init(_ transport: ModbusTransport, unitId: Int, registers: Int) throws(ModbusError) {
         self.transport = transport
-        let made: OpaquePointer?
-        switch transport {
-        case .tcp(let host, let port):
-            made = modbus_new_tcp(host, Int32(port))
-        case .rtu(let device, let baud, let parity, let dataBits, let stopBits):
-            made = modbus_new_rtu(device, Int32(baud), CChar(UInt8(ascii: parity.rawValue.unicodeScalars.first!)), Int32(dataBits), Int32(stopBits))
-        }
-        guard let made else { throw ModbusClient.error(transport.description, "create server context", nil) }
-        ctx = made
+        ctx = try transport.makeContext()
         modbus_set_slave(ctx, Int32(unitId))
         guard let m = modbus_mapping_new(0, 0, Int32(registers), 0) else {
             modbus_free(ctx)

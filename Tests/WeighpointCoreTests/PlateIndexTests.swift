@@ -1,5 +1,6 @@
 import PropertyBased
 import Testing
+import WeighpointTesting
 @testable import WeighpointCore
 
 /// Plates from a deliberately small alphabet full of look-alikes, so random lists are dense
@@ -40,7 +41,7 @@ func mutate(_ plate: String, _ rng: inout some RandomNumberGenerator) -> String 
 
 @Suite struct PlateIndexTests {
     @Test func equalsThePlainListOnDenseRandomLists() {
-        var rng = SeededRandom(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for round in 0..<4 {
             let entries = (0..<3000).map { _ in densePlate(&rng) }
             let list = PlateList(entries), index = PlateIndex(entries)
@@ -92,18 +93,5 @@ func mutate(_ plate: String, _ rng: inout some RandomNumberGenerator) -> String 
             }
         }
         #expect(holder.index.matches(for: "苏A12345").count == 2)
-    }
-}
-
-/// SplitMix64, so failures reproduce.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeighpointTesting
 import WeighpointCore
 @testable import WeighpointEvidence
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeighpointTesting
 @testable import WeighpointEvidence
 
 @Suite struct SigningTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeighpointTesting
 import WeighpointCore
 @testable import WeighpointScenario
 
@@ -71,7 +72,7 @@ func mismatches(expected: [String: Any], actual: [String: Any]) -> [String] {
         // but the station, keeping weighings in their relative order.
         let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(String.init)
         let reference = try Scenario.parse(lines.joined(separator: "\n")).replay().map(\.jsonLine)
-        var rng = SeededGenerator(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for _ in 0..<5 {
             let station = lines.filter { $0.contains("\"station\"") }
             let weighings = lines.filter { $0.contains("\"weighing\"") }
@@ -104,18 +105,5 @@ func mismatches(expected: [String: Any], actual: [String: Any]) -> [String] {
         #expect(decimal10k(1600) == "0.16")
         #expect(decimal10k(0) == "0.0")
         #expect(decimal10k(12_345) == "1.2345")
-    }
-}
-
-/// A small deterministic generator so shuffles repeat run to run (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,31 +1,13 @@
 import Foundation
 import Testing
 import WeighpointService
+import WeighpointTesting
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-struct Run {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-}
-
-/// Runs a program to completion, feeding `input` on standard input.
-func run(_ executable: String, _ arguments: [String], input: String = "") throws -> Run {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = arguments
-    let (o, e, i) = (Pipe(), Pipe(), Pipe())
-    p.standardOutput = o
-    p.standardError = e
-    p.standardInput = i
-    try p.run()
-    i.fileHandleForWriting.write(Data(input.utf8))
-    try i.fileHandleForWriting.close()
-    let out = o.fileHandleForReading.readDataToEndOfFile()
-    let err = e.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return Run(status: p.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+/// Runs a program to completion (see `runProcess`).
+func run(_ executable: String, _ arguments: [String], input: String = "") throws -> ProcessResult {
+    try runProcess(executable, arguments, input: input)
 }
 
 /// The built `weighpoint` command (make test builds it before running the tests).
