@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // C system libraries. Each module map includes the real header plus a small shim header
@@ -43,6 +47,27 @@ let package = Package(
             name: "WeighpointEvidence",
             dependencies: ["WeighpointCore", "COpenSSL", "CLinux", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "WeighpointConsole", dependencies: ["WeighpointCore", "CSerialPort"]),
+        // Delivery to the case system: the HTTPS client with mutual TLS and the outbox drain.
+        .target(
+            name: "WeighpointUplink",
+            dependencies: [
+                "WeighpointEvidence",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
+        // The reference case-system receiver (`weighpoint case-sink`).
+        .target(
+            name: "WeighpointCaseSink",
+            dependencies: [
+                "WeighpointEvidence",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         // Simulators and synthetic data shared by tests, the demo and benchmarks.
         .target(name: "WeighpointTesting", dependencies: ["WeighpointCore", "WeighpointModbus"]),
         .target(
@@ -57,6 +82,7 @@ let package = Package(
             name: "weighpoint",
             dependencies: [
                 "WeighpointService", "WeighpointScenario", "WeighpointTesting", "WeighpointEvidence", "WeighpointModbus",
+                "WeighpointUplink", "WeighpointCaseSink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -78,6 +104,12 @@ let package = Package(
             dependencies: ["WeighpointScenario", "WeighpointCore", "WeighpointTesting"],
             resources: [.copy("Scenarios")]),
         .testTarget(name: "WeighpointServiceTests", dependencies: ["WeighpointService", "WeighpointTesting"]),
+        .testTarget(
+            name: "WeighpointUplinkTests",
+            dependencies: [
+                "WeighpointUplink", "WeighpointCaseSink", "WeighpointEvidence", "WeighpointTesting", "WeighpointCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
         .testTarget(name: "WeighpointEvidenceTests", dependencies: ["WeighpointEvidence", "WeighpointCore", "WeighpointTesting"]),
         .testTarget(
             name: "WeighpointModbusTests",

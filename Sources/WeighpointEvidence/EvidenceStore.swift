@@ -99,6 +99,9 @@ public final class EvidenceStore: @unchecked Sendable {
 
     public var databasePath: String { directory + "/evidence.sqlite" }
 
+    /// The SM2 distinguishing ID records are signed with (travels in delivery envelopes).
+    public var distinguishingID: String { key.distinguishingID }
+
     /// Opens (creating if needed) the store in `directory`, records the start in the audit
     /// trail, and checks the tail of both chains. Problems found are returned in `startupProblems`
     /// and written to the audit trail; the store still opens so nothing is lost.
@@ -251,31 +254,13 @@ public final class EvidenceStore: @unchecked Sendable {
         } else if errno != EEXIST {
             throw .io(dir, String(cString: strerror(errno)))
         }
-        let tmp = dir + "/." + sha + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw .io(tmp, String(cString: strerror(errno))) }
-        var offset = 0
-        while offset < img.bytes.count {
-            let n = img.bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let why = String(cString: strerror(errno))
-                close(fd)
-                unlink(tmp)
-                throw .io(tmp, why)
-            }
-            offset += n
+        do {
+            try durableWrite(img.bytes, to: path)
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw .io(path, "\(error)")
         }
-        guard fsync(fd) == 0 else {
-            let why = String(cString: strerror(errno))
-            close(fd)
-            throw .io(tmp, "fsync: \(why)")
-        }
-        close(fd)
-        guard rename(tmp, path) == 0 else { throw .io(path, "rename: \(String(cString: strerror(errno)))") }
-        let dfd = open(dir, O_RDONLY | O_DIRECTORY)
-        guard dfd >= 0, fsync(dfd) == 0 else { throw .io(dir, "fsync directory: \(String(cString: strerror(errno)))") }
-        close(dfd)
         return (sha, rel)
     }
 

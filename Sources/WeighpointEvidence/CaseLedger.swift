@@ -1,0 +1,199 @@
+import Foundation
+import GRDB
+import Glibc
+
+/// The receiving side of delivery: what a case system keeps. Verifies each record's signature
+/// with a trusted key, its chain per device and its images; stores what passes in the unit's
+/// own layout (one directory per device, so `weighpoint verify` checks it), deduplicates by
+/// (device, sequence) and refuses a different body under a known key.
+public final class CaseLedger: @unchecked Sendable {
+    public let directory: String
+    private let trusted: [String: SigningKey]
+    private let lock = NSLock()
+    private var databases: [String: DatabaseQueue] = [:]
+
+    /// What became of a record.
+    public enum Outcome: Sendable, Equatable {
+        case accepted(receipt: String)
+        /// Seen before with the same bytes: acknowledged again.
+        case duplicate(receipt: String)
+        /// Same device and sequence, different bytes.
+        case conflict(String)
+        /// Not acceptable as sent (signature, chain, missing images, malformed).
+        case rejected(String)
+    }
+
+    /// `trustedKeys`: public keys of the units allowed to deliver.
+    public init(directory: String, trustedKeys: [SigningKey]) throws {
+        self.directory = directory
+        var t: [String: SigningKey] = [:]
+        for k in trustedKeys { t[try k.keyID()] = k }
+        trusted = t
+        try FileManager.default.createDirectory(atPath: directory + "/incoming", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/devices", withIntermediateDirectories: true)
+    }
+
+    /// Loads every `.pem` public key in a directory.
+    public static func keys(in dir: String) throws -> [SigningKey] {
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".pem") }.sorted()
+        return try files.map { try SigningKey.load(path: dir + "/" + $0) }
+    }
+
+    // MARK: Images
+
+    /// Stores an image named by its SHA-256 (`PUT /v1/evidence/{sha256}`); false when the bytes do
+    /// not hash to the name. Idempotent.
+    public func storeImage(sha256 name: String, bytes: [UInt8]) throws -> Bool {
+        guard name.count == 64, name.allSatisfy({ $0.isHexDigit && !$0.isUppercase }), (try Digest.hexDigest(of: bytes)) == name else { return false }
+        let path = directory + "/incoming/" + name
+        if FileManager.default.fileExists(atPath: path) { return true }
+        try durableWrite(bytes, to: path)
+        return true
+    }
+
+    private func incomingImage(_ sha: String) -> String? {
+        let path = directory + "/incoming/" + sha
+        guard FileManager.default.fileExists(atPath: path), (try? Digest.hexDigest(ofFileAt: path)) == sha else { return nil }
+        return path
+    }
+
+    // MARK: Records
+
+    public func accept(_ e: RecordEnvelope) -> Outcome {
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            return try acceptLocked(e)
+        } catch {
+            return .rejected("receiver storage error: \(error)")
+        }
+    }
+
+    private func acceptLocked(_ e: RecordEnvelope) throws -> Outcome {
+        guard let key = trusted[e.keyID] else { return .rejected("key \(e.keyID.prefix(16))… is not trusted by this receiver") }
+        let verifier = e.algorithm == .sm2 ? try SigningKey.load(pem: Data(try key.publicKeyPEM().utf8), source: "trusted key", distinguishingID: e.distinguishingID ?? defaultSM2DistinguishingID) : key
+        guard verifier.verify(e.signature, over: e.body) else { return .rejected("signature does not verify") }
+        guard let json = parseJSON(e.body), case .object(let o) = json, JSONValue.object(o).canonicalBytes == e.body else {
+            return .rejected("record is not canonical JSON")
+        }
+        guard json["device_id"]?.stringValue == e.deviceID, json["seq"]?.intValue == e.seq else {
+            return .rejected("envelope says device \(e.deviceID) seq \(e.seq), the signed record says otherwise")
+        }
+        guard !e.deviceID.isEmpty, !e.deviceID.contains("/"), !e.deviceID.hasPrefix(".") else { return .rejected("device id unusable as a name") }
+        let hash = try Digest.hexDigest(of: e.body)
+        let receipt = "ack-\(e.deviceID)-\(e.seq)-\(hash.prefix(16))"
+        let db = try database(for: e.deviceID, key: key)
+        let existing = try db.read { db in try Row.fetchOne(db, sql: "SELECT hash, receipt FROM records WHERE seq = ?", arguments: [e.seq]) }
+        if let existing {
+            if (existing["hash"] as String) == hash { return .duplicate(receipt: existing["receipt"] ?? receipt) }
+            return .conflict("device \(e.deviceID) record \(e.seq) was received before with different content (sha256 \((existing["hash"] as String).prefix(16))…, now \(hash.prefix(16))…)")
+        }
+        let last = try db.read { db in try Row.fetchOne(db, sql: "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1") }
+        let prev = json["prev_hash"]?.stringValue
+        if let last {
+            let lastSeq: Int64 = last["seq"]
+            guard e.seq == lastSeq + 1 else { return .rejected("out of sequence: device \(e.deviceID) is at \(lastSeq), expected \(lastSeq + 1), got \(e.seq)") }
+            guard prev == (last["hash"] as String) else { return .rejected("chain broken: prev_hash does not name record \(lastSeq)") }
+        }
+        // Images must have arrived (PUT) before the record.
+        var images: [(sha: String, path: String, role: String, ext: String, size: Int)] = []
+        for item in json["evidence"]?.arrayValue ?? [] {
+            guard let sha = item["sha256"]?.stringValue else { return .rejected("evidence item without sha256") }
+            guard let path = incomingImage(sha) else { return .rejected("image \(sha) has not been received (PUT /v1/evidence/\(sha) first)") }
+            let media = item["media_type"]?.stringValue ?? "image/jpeg"
+            images.append((sha, path, item["role"]?.stringValue ?? "?", media == "image/jpeg" ? "jpg" : (media.split(separator: "/").last.map(String.init) ?? "bin"), Int(item["size"]?.intValue ?? 0)))
+        }
+        let deviceDir = directory + "/devices/" + e.deviceID
+        var rel: [String] = []
+        for img in images {
+            let relPath = "images/" + img.sha.prefix(2) + "/" + img.sha + "." + img.ext
+            let target = deviceDir + "/" + relPath
+            if !FileManager.default.fileExists(atPath: target) {
+                try FileManager.default.createDirectory(atPath: deviceDir + "/images/" + img.sha.prefix(2), withIntermediateDirectories: true)
+                try durableWrite(Array(try Data(contentsOf: URL(fileURLWithPath: img.path))), to: target)
+            }
+            rel.append(relPath)
+        }
+        let body = e.body, sig = e.signature, alg = e.algorithm.envelopeName, kid = e.keyID, seq = e.seq
+        let decision = json["assessment"]?["decision"]?.stringValue ?? "unknown"
+        let plate = json["plate"]?.stringValue
+        let utc = json["time"]?["utc"]?.stringValue ?? ""
+        try db.write { db in
+            if last == nil, let prev {
+                // The first record this receiver holds for the device anchors its chain.
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('records_anchor', ?)", arguments: ["\(seq - 1) \(prev)"])
+            }
+            try db.execute(
+                sql: "INSERT INTO records (seq, body, hash, alg, key_id, signature, decision, plate, created_at, acknowledged_at, receipt) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                arguments: [seq, Data(body), hash, alg, kid, Data(sig), decision, plate, utc, ClockState.now().description, receipt])
+            for (img, path) in zip(images, rel) {
+                try db.execute(sql: "INSERT OR IGNORE INTO record_images (seq, sha256, role, path, size) VALUES (?,?,?,?,?)", arguments: [seq, img.sha, img.role, path, img.size])
+            }
+        }
+        return .accepted(receipt: receipt)
+    }
+
+    /// The per-device database, in the unit's schema; its key goes to keys/ for `verify`.
+    private func database(for device: String, key: SigningKey) throws -> DatabaseQueue {
+        if let db = databases[device] { return db }
+        let dir = directory + "/devices/" + device
+        try FileManager.default.createDirectory(atPath: dir + "/keys", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/images", withIntermediateDirectories: true)
+        let keyPath = dir + "/keys/" + (try key.keyID()) + ".pem"
+        if !FileManager.default.fileExists(atPath: keyPath) { try (try key.publicKeyPEM()).write(toFile: keyPath, atomically: true, encoding: .utf8) }
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let db = try DatabaseQueue(path: dir + "/evidence.sqlite", configuration: config)
+        try db.write { try EvidenceStore.migrate($0) }
+        databases[device] = db
+        return db
+    }
+
+    /// Every record held: device, sequence, decision, plate, when it was received.
+    public static func list(_ directory: String) throws -> [(device: String, seq: Int64, decision: String, plate: String?, receivedAt: String)] {
+        var out: [(String, Int64, String, String?, String)] = []
+        for device in try FileManager.default.contentsOfDirectory(atPath: directory + "/devices").sorted() {
+            let archive = try EvidenceArchive(directory: directory + "/devices/" + device)
+            for r in try archive.records() { out.append((device, r.seq, r.decision, r.plate, r.acknowledgedAt ?? "")) }
+        }
+        return out
+    }
+
+    /// Verifies everything held, per device (as `weighpoint verify` does).
+    public static func verify(_ directory: String) -> [ChainProblem] {
+        let devices = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/devices")) ?? []).sorted()
+        return devices.flatMap { EvidenceStore.verifyDirectory(directory + "/devices/" + $0) }
+    }
+}
+
+/// Writes a file durably: temp file, fsync, rename, directory fsync.
+func durableWrite(_ bytes: [UInt8], to path: String) throws {
+    let dir = (path as NSString).deletingLastPathComponent
+    let tmp = dir + "/." + (path as NSString).lastPathComponent + ".tmp"
+    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { throw StoreError.io(tmp, String(cString: strerror(errno))) }
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if n < 0 && errno == EINTR { continue }
+        guard n >= 0 else {
+            close(fd)
+            throw StoreError.io(tmp, String(cString: strerror(errno)))
+        }
+        offset += n
+    }
+    guard fsync(fd) == 0 else {
+        close(fd)
+        throw StoreError.io(tmp, "fsync: \(String(cString: strerror(errno)))")
+    }
+    close(fd)
+    guard rename(tmp, path) == 0 else { throw StoreError.io(path, "rename: \(String(cString: strerror(errno)))") }
+    let dfd = open(dir, O_RDONLY | O_DIRECTORY)
+    if dfd >= 0 {
+        fsync(dfd)
+        close(dfd)
+    }
+}

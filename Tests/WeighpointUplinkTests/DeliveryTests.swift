@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+import WeighpointCaseSink
+import WeighpointCore
+import WeighpointEvidence
+import WeighpointTesting
+import WeighpointUplink
+
+/// Delivery to the reference receiver over real TLS on loopback. Every case ends with the
+/// receiver's data verifying and the counts matching.
+@Suite(.serialized) struct DeliveryTests {
+    func check(_ sink: RunningSink, _ store: EvidenceStore, expected: Int) throws {
+        #expect(CaseLedger.verify(sink.ledger.directory).isEmpty, "\(CaseLedger.verify(sink.ledger.directory))")
+        let held = try CaseLedger.list(sink.ledger.directory)
+        #expect(held.map(\.seq) == (1...Int64(expected)).map { $0 }, "each record once, in order")
+        #expect(try store.unacknowledged().isEmpty)
+        let verify = try runProcess(weighpointCLI, ["verify", sink.ledger.directory + "/devices/WP-UNIT-7"])
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+
+    var weighpointCLI: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/weighpoint").standardized.path
+    }
+
+    @Test func normalDelivery() async throws {
+        let pki = try TestPKI()
+        let key = try SigningKey.generate(.sm2)
+        let store = try unitStore(tmp("unit"), key: key, count: 5)
+        let sink = try await RunningSink(pki: pki, data: tmp("sink"), trust: [key])
+        let up = try uplink(store, pki, url: sink.url)
+        #expect(try await up.drain() == 5)
+        #expect(try await up.drain() == 0)
+        await up.shutdown()
+        try check(sink, store, expected: 5)
+        #expect(try store.records().allSatisfy { $0.acknowledgedAt != nil })
+        await sink.stop()
+    }
+
+    @Test func receiverDownThenUpDrainsTheBacklogInOrder() async throws {
+        let pki = try TestPKI()
+        let key = try SigningKey.generate(.ed25519)
+        let store = try unitStore(tmp("unit"), key: key, count: 6)
+        let port = freeTCPPort()
+        let up = try uplink(store, pki, url: "https://127.0.0.1:\(port)")
+        let errors = ErrorCount()
+        let runner = Task { await up.run(pollMs: 20) { _ in errors.add() } }
+        #expect(await waitUntil { errors.value >= 3 }, "the receiver is down: attempts fail and back off")
+        let sink = try await RunningSink(pki: pki, data: tmp("sink"), trust: [key], port: port)
+        #expect(await waitUntil { up.deliveredCount == 6 })
+        runner.cancel()
+        await runner.value
+        await up.shutdown()
+        try check(sink, store, expected: 6)
+        await sink.stop()
+    }
+
+    @Test(arguments: [
+        SinkFault.status(500, retryAfterSeconds: nil), .status(503, retryAfterSeconds: 1), .status(400, retryAfterSeconds: nil),
+        .garbage, .delay(milliseconds: 2500), .reset,
+    ])
+    func misbehavingReceiverLosesAndDoublesNothing(fault: SinkFault) async throws {
+        let pki = try TestPKI()
+        let key = try SigningKey.generate(.p256)
+        let store = try unitStore(tmp("unit"), key: key, count: 4)
+        let sink = try await RunningSink(pki: pki, data: tmp("sink"), trust: [key])
+        // Faults hit an image upload, the first record, and (after a success) a later record.
+        sink.faults.add(fault, count: 2)
+        let up = try uplink(store, pki, url: sink.url)
+        let errors = ErrorCount()
+        let runner = Task { await up.run(pollMs: 20) { _ in errors.add() } }
+        #expect(await waitUntil(seconds: 30) { (try? store.unacknowledged().isEmpty) == true })
+        runner.cancel()
+        await runner.value
+        await up.shutdown()
+        #expect(errors.value >= 1, "\(fault) was noticed")
+        #expect(sink.faults.served == 2)
+        try check(sink, store, expected: 4)
+        if case .status(400, _) = fault { #expect(!up.alarms.isEmpty, "a refusal raises an alarm") }
+        await sink.stop()
+    }
+
+    @Test func aDifferentBodyUnderAKnownKeyIsRefusedAndAlarmed() async throws {
+        let pki = try TestPKI()
+        let key = try SigningKey.generate(.sm2)
+        let sink = try await RunningSink(pki: pki, data: tmp("sink"), trust: [key])
+        let first = try unitStore(tmp("unit-a"), key: key, count: 2)
+        let a = try uplink(first, pki, url: sink.url)
+        try await a.drain()
+        await a.shutdown()
+        // A second store for the same device (as after a unit was wiped) with different records 1–2.
+        let second = try unitStore(tmp("unit-b"), key: key, count: 2, salt: 9)
+        let b = try uplink(second, pki, url: sink.url)
+        do {
+            try await b.drain()
+            Issue.record("a conflicting record was accepted")
+        } catch {
+            #expect(error.kind == .status(409))
+        }
+        #expect(b.alarms.first?.contains("HTTP 409") == true)
+        #expect(try second.unacknowledged().count == 2, "the refused record stays in the outbox")
+        await b.shutdown()
+        // Re-sending the first unit's record is acknowledged again (200), not doubled.
+        let again = try EvidenceStore(directory: first.directory, key: key, identity: unitIdentity)
+        let r1 = try #require(try again.record(1))
+        #expect(sink.ledger.accept(RecordEnvelope(record: r1, deviceID: "WP-UNIT-7", distinguishingID: again.distinguishingID)) != .accepted(receipt: ""))
+        try check(sink, first, expected: 2)
+        await sink.stop()
+    }
+
+    @Test func aClientCertificateFromAnotherCAIsRefused() async throws {
+        let pki = try TestPKI()
+        let key = try SigningKey.generate(.ed25519)
+        let store = try unitStore(tmp("unit"), key: key, count: 1)
+        let sink = try await RunningSink(pki: pki, data: tmp("sink"), trust: [key])
+        let up = try uplink(store, pki, url: sink.url, rogue: true)
+        do {
+            try await up.drain()
+            Issue.record("delivered with a rogue certificate")
+        } catch {
+            #expect(error.kind == .transport, "\(error)")
+        }
+        await up.shutdown()
+        #expect(try CaseLedger.list(sink.ledger.directory).isEmpty)
+        #expect(try store.unacknowledged().count == 1)
+        await sink.stop()
+    }
+
+    @Test func anUntrustedUnitKeyIsRejected() async throws {
+        let pki = try TestPKI()
+        let store = try unitStore(tmp("unit"), key: try SigningKey.generate(.sm2), count: 1)
+        let sink = try await RunningSink(pki: pki, data: tmp("sink"), trust: [try SigningKey.generate(.sm2)])
+        let up = try uplink(store, pki, url: sink.url)
+        await #expect(throws: DeliveryError.self) { try await up.drain() }
+        #expect(up.alarms.first?.contains("not trusted") == true)
+        await up.shutdown()
+        await sink.stop()
+    }
+
+    @Test func aUnitRestartedMidBacklogResumes() async throws {
+        let pki = try TestPKI()
+        let key = try SigningKey.generate(.sm2)
+        let dir = tmp("unit")
+        let sink = try await RunningSink(pki: pki, data: tmp("sink"), trust: [key])
+        do {
+            let store = try unitStore(dir, key: key, count: 5)
+            let up = try uplink(store, pki, url: sink.url)
+            _ = try await up.deliverNext()
+            _ = try await up.deliverNext()
+            await up.shutdown()
+        }
+        // "Restart": a new store and uplink on the same directory.
+        let store = try EvidenceStore(directory: dir, key: key, identity: unitIdentity)
+        #expect(try store.unacknowledged().map(\.seq) == [3, 4, 5])
+        let up = try uplink(store, pki, url: sink.url)
+        #expect(try await up.drain() == 3)
+        await up.shutdown()
+        try check(sink, store, expected: 5)
+        await sink.stop()
+    }
+}
+
+final class ErrorCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    var value: Int { lock.withLock { n } }
+    func add() { lock.withLock { n += 1 } }
+}
+
+func freeTCPPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    withUnsafeMutablePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            _ = bind(fd, $0, len)
+            _ = getsockname(fd, $0, &len)
+        }
+    }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Hummingbird
+import Testing
+import WeighpointCaseSink
+import WeighpointCore
+import WeighpointEvidence
+import WeighpointTesting
+import WeighpointUplink
+
+let openssl = "/usr/bin/openssl"
+
+/// A throwaway PKI made with the openssl command line: a CA, the receiver's certificate for
+/// 127.0.0.1/localhost, a client certificate from the CA, and a client certificate from a
+/// different ("rogue") CA.
+struct TestPKI {
+    let dir: String
+    var ca: String { dir + "/ca.pem" }
+    var serverCert: String { dir + "/server.pem" }
+    var serverKey: String { dir + "/server.key" }
+    var clientCert: String { dir + "/client.pem" }
+    var clientKey: String { dir + "/client.key" }
+    var rogueCert: String { dir + "/rogue-client.pem" }
+    var rogueKey: String { dir + "/rogue-client.key" }
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("wp-pki-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        func ossl(_ args: [String]) throws {
+            let r = try runProcess(openssl, args)
+            guard r.status == 0 else { throw PKIError(message: "openssl \(args.joined(separator: " ")): \(r.stderr)") }
+        }
+        for ca in ["ca", "rogue-ca"] {
+            try ossl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "\(dir)/\(ca).key", "-out", "\(dir)/\(ca).pem", "-days", "2", "-subj", "/CN=\(ca)"])
+        }
+        func issue(_ name: String, ca: String, ext: String) throws {
+            try ossl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "\(dir)/\(name).key", "-out", "\(dir)/\(name).csr", "-subj", "/CN=\(name)"])
+            try ext.write(toFile: "\(dir)/\(name).ext", atomically: true, encoding: .utf8)
+            try ossl(["x509", "-req", "-in", "\(dir)/\(name).csr", "-CA", "\(dir)/\(ca).pem", "-CAkey", "\(dir)/\(ca).key", "-CAcreateserial", "-out", "\(dir)/\(name).pem", "-days", "2", "-extfile", "\(dir)/\(name).ext"])
+        }
+        try issue("server", ca: "ca", ext: "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+        try issue("client", ca: "ca", ext: "extendedKeyUsage=clientAuth\n")
+        try issue("rogue-client", ca: "rogue-ca", ext: "extendedKeyUsage=clientAuth\n")
+    }
+
+    struct PKIError: Error, CustomStringConvertible { let message: String; var description: String { message } }
+}
+
+/// A reference receiver running on loopback until stopped.
+final class RunningSink: @unchecked Sendable {
+    let task: Task<Void, Error>
+    let port: Int
+    let ledger: CaseLedger
+    let faults: SinkFaults
+
+    init(pki: TestPKI, data: String, trust: [SigningKey], port: Int = 0) async throws {
+        let ledger = try CaseLedger(directory: data, trustedKeys: trust)
+        let faults = SinkFaults()
+        let portBox = PortBox()
+        let app = try CaseSink.application(
+            host: "127.0.0.1", port: port, tls: SinkTLS(certificatePath: pki.serverCert, keyPath: pki.serverKey, clientCAPath: pki.ca),
+            ledger: ledger, faults: faults, onRunning: { portBox.set($0) })
+        task = Task { try await app.runService() }
+        guard await waitUntil({ portBox.value != nil }) else { throw PKIError(message: "receiver did not start") }
+        self.port = portBox.value!
+        self.ledger = ledger
+        self.faults = faults
+    }
+
+    struct PKIError: Error { let message: String }
+
+    func stop() async {
+        task.cancel()
+        _ = try? await task.value
+    }
+
+    var url: String { "https://127.0.0.1:\(port)" }
+}
+
+final class PortBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var p: Int?
+    var value: Int? { lock.withLock { p } }
+    func set(_ v: Int) { lock.withLock { p = v } }
+}
+
+/// Polls `condition` every 20 ms for up to `seconds` without blocking a thread; no timing is
+/// asserted, only the outcome.
+func waitUntil(seconds: Double = 20, _ condition: () -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
+}
+
+let unitIdentity = UnitIdentity(
+    deviceID: "WP-UNIT-7", station: ["code": .string("320500-01")], instrument: ["model": .string("generic-wim")],
+    calibrationProfileSHA256: String(repeating: "0", count: 64), softwareVersion: "0.1.0", softwareSHA256: String(repeating: "b", count: 64))
+
+/// A unit's store with `count` records, each with two images.
+func unitStore(_ dir: String, key: SigningKey, count: Int, identity: UnitIdentity = unitIdentity, salt: Int = 0) throws -> EvidenceStore {
+    let store = try EvidenceStore(directory: dir, key: key, identity: identity)
+    for i in 1...max(count, 1) where count > 0 {
+        let w = Weighing(seq: UInt64(i), lane: 1, time: Timestamp(milliseconds: 1_795_000_000_000 + Int64(i) * 5000), speedKmh: 50, body: .rigid, driveAxles: 1,
+                         axles: [Axle(kg: 7000, tyres: .single), Axle(kg: 12_000 + i + salt, tyres: .dual)], groups: [1, 1])
+        let a = Assessor(rules: AssessmentRules()).assess(w, plates: [])
+        let images = (0..<2).map { k in
+            EvidenceImage(role: k == 0 ? "front" : "plate", camera: "cam-\(k)", capturedAt: w.time, bytes: [0xFF, 0xD8] + Array(repeating: UInt8(truncatingIfNeeded: i * 7 + k + salt), count: 3000) + [UInt8(k), UInt8(i)])
+        }
+        try store.commit(RecordContent.make(weighing: w, assessment: a, front: nil, rear: nil), images: images)
+    }
+    return store
+}
+
+func uplink(_ store: EvidenceStore, _ pki: TestPKI, url: String, rogue: Bool = false) throws -> Uplink {
+    var s = UplinkSettings(baseURL: url, clientCertificatePath: rogue ? pki.rogueCert : pki.clientCert, clientKeyPath: rogue ? pki.rogueKey : pki.clientKey, caBundlePath: pki.ca)
+    s.requestTimeoutMs = 2000
+    s.backoffInitialMs = 20
+    s.backoffMaxMs = 200
+    return try Uplink(store: store, settings: s)
+}
+
+func tmp(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("wp-\(name)-\(UUID().uuidString.prefix(8))").path
+}
