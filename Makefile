@@ -29,6 +29,9 @@ demo: build
 	@openssl dgst -sm3 -verify demo-data/export-2/pubkey.pem -sigopt distid:1234567812345678 \
 	  -signature demo-data/export-2/record.sig demo-data/export-2/record.json
 	@echo
+	@echo "== delivery to the reference case-system receiver over HTTPS with client certificates"
+	@Scripts/demo-delivery
+	@echo
 	@echo "== a WIM controller simulator on Modbus TCP loopback, read by the driver"
 	@Scripts/demo-wim
 

@@ -99,6 +99,14 @@ public final class EvidenceStore: @unchecked Sendable {
 
     public var databasePath: String { directory + "/evidence.sqlite" }
 
+    /// The device id a data directory was last opened with, read without opening it for writing.
+    public static func storedDeviceID(directory: String) -> String? {
+        var config = Configuration()
+        config.readonly = true
+        guard let q = try? DatabaseQueue(path: directory + "/evidence.sqlite", configuration: config) else { return nil }
+        return try? q.read { db in try meta(db, "device_id") }
+    }
+
     /// The SM2 distinguishing ID records are signed with (travels in delivery envelopes).
     public var distinguishingID: String { key.distinguishingID }
 
@@ -138,6 +146,11 @@ public final class EvidenceStore: @unchecked Sendable {
             throw .signing(e)
         } catch {
             throw .io(directory + "/keys", "\(error)")
+        }
+        do {
+            try db.write { db in try Self.setMeta(db, "device_id", identity.deviceID) }
+        } catch {
+            throw .database("\(error)")
         }
         try recordStart()
         try recordKey()

@@ -95,6 +95,17 @@ struct Verify: ParsableCommand {
     var path: String
 
     func run() throws {
+        // A receiver's data directory holds one unit directory per device.
+        if !FileManager.default.fileExists(atPath: path + "/evidence.sqlite"), FileManager.default.fileExists(atPath: path + "/devices") {
+            let devices = ((try? FileManager.default.contentsOfDirectory(atPath: path + "/devices")) ?? []).sorted()
+            var failed = false
+            for d in devices {
+                do { try Verify.parse([path + "/devices/" + d]).run() } catch { failed = true }
+            }
+            if devices.isEmpty { print("\(path): no devices yet") }
+            if failed { throw ExitCode(1) }
+            return
+        }
         let isExport = FileManager.default.fileExists(atPath: path + "/record.json")
         let problems = isExport ? EvidenceStore.verifyExport(path) : EvidenceStore.verifyDirectory(path)
         if problems.isEmpty {

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import WeighpointCaseSink
+import WeighpointEvidence
+import WeighpointUplink
+
+struct CaseSinkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "case-sink",
+        abstract: "The reference case-system receiver: verifies, stores and acknowledges delivered records.",
+        subcommands: [Serve.self, List.self], defaultSubcommand: Serve.self)
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Receive records over HTTPS with client certificates (PUT /v1/evidence/{sha256}, POST /v1/records).")
+
+        @Option(help: "HOST:PORT to listen on.") var listen = "127.0.0.1:8443"
+        @Option(help: "The receiver's certificate (PEM).") var tlsCert: String?
+        @Option(help: "The receiver's private key (PEM).") var tlsKey: String?
+        @Option(help: "CA that client certificates must chain to (PEM).") var clientCa: String?
+        @Flag(help: "Serve plain HTTP without TLS (debugging only; units expect https).") var plainHttp = false
+        @Option(help: "Directory of trusted unit public keys (*.pem).") var trust: String
+        @Option(help: "Where received records and images are kept.") var data: String
+
+        func run() async throws {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+                throw ValidationError("--listen '\(listen)' is not HOST:PORT")
+            }
+            var tls: SinkTLS?
+            if !plainHttp {
+                guard let tlsCert, let tlsKey, let clientCa else { throw ValidationError("--tls-cert, --tls-key and --client-ca are required (or --plain-http)") }
+                tls = SinkTLS(certificatePath: tlsCert, keyPath: tlsKey, clientCAPath: clientCa)
+            }
+            do {
+                let keys = try CaseLedger.keys(in: trust)
+                guard !keys.isEmpty else { throw ValidationError("no *.pem public keys in \(trust)") }
+                let ledger = try CaseLedger(directory: data, trustedKeys: keys)
+                let scheme = tls == nil ? "http" : "https"
+                let app = try CaseSink.application(host: String(listen[..<colon]), port: port, tls: tls, ledger: ledger) { bound in
+                    printError("case-sink listening on \(scheme)://\(listen[..<colon]):\(bound), trusting \(keys.count) unit key(s), data in \(data)")
+                }
+                try await app.runService()
+            } catch let e as ValidationError {
+                throw e
+            } catch {
+                printError("weighpoint case-sink: \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the records the receiver holds.")
+        @Option(help: "The receiver's data directory.") var data: String
+
+        func run() throws {
+            do {
+                for r in try CaseLedger.list(data) { print("\(r.device)\t\(r.seq)\t\(r.decision)\t\(r.plate ?? "-")\treceived \(r.receivedAt)") }
+            } catch {
+                printError("weighpoint case-sink list: \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+struct Deliver: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Deliver a data directory's unacknowledged records to a case system, in order, then exit.")
+
+    @Option(help: "Data directory.") var data: String
+    @Option(help: "The unit's signing key (PEM), to open the store.") var key: String
+    @Option(help: "Case system base URL, e.g. https://case.example:8443.") var to: String
+    @Option(help: "Client certificate (PEM).") var clientCert: String?
+    @Option(help: "Client private key (PEM).") var clientKey: String?
+    @Option(help: "CA bundle for the case system's certificate.") var ca: String?
+    @Option(help: "Bearer token.") var token: String?
+    @Option(help: "Give up after this many failed attempts in a row (the daemon never gives up).") var attempts = 5
+
+    func run() async throws {
+        do {
+            var identity = try Store.testIdentity()
+            if let device = EvidenceStore.storedDeviceID(directory: data) { identity.deviceID = device }
+            let store = try EvidenceStore(directory: data, key: try SigningKey.load(path: key), identity: identity)
+            var settings = UplinkSettings(baseURL: to, clientCertificatePath: clientCert, clientKeyPath: clientKey, caBundlePath: ca, bearerToken: token)
+            settings.backoffInitialMs = 200
+            settings.backoffMaxMs = 2000
+            let uplink = try Uplink(store: store, settings: settings)
+            var failures = 0
+            var delivered = 0
+            while failures < attempts {
+                do {
+                    delivered += try await uplink.drain()
+                    break
+                } catch {
+                    failures += 1
+                    printError("\(error) (attempt \(failures) of \(attempts))")
+                    try await Task.sleep(for: .milliseconds(min(settings.backoffMaxMs, settings.backoffInitialMs << failures)))
+                }
+            }
+            let left = try store.unacknowledged().count
+            await uplink.shutdown()
+            print("delivered \(delivered) record(s); \(left) not yet acknowledged")
+            for a in uplink.alarms { printError("ALARM: \(a)") }
+            if left > 0 { throw ExitCode(1) }
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            printError("weighpoint deliver: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
