@@ -112,7 +112,9 @@ public enum CaseSink {
             if let r = try await apply(context) { return r }
             let body = try await request.body.collect(upTo: 4 << 20)
             let envelope: RecordEnvelope
-            switch RecordEnvelope.parse(Array(buffer: body)) {
+            guard let parsed = parseJSON(Array(buffer: body)) else { return json(.badRequest, .object(["error": .string("body is not JSON")])) }
+            // Either the Weighpoint envelope, or the overload-exchange body that carries it.
+            switch parsed["signedRecord"] != nil ? OverloadExchange.parse(parsed) : RecordEnvelope.parse(parsed) {
             case .success(let e): envelope = e
             case .failure(let e): return json(.badRequest, .object(["error": .string(e.description)]))
             }

@@ -17,6 +17,8 @@ public struct UplinkSettings: Sendable {
     public var requestTimeoutMs = 10_000
     public var backoffInitialMs = 500
     public var backoffMaxMs = 60_000
+    /// Body format of `POST /v1/records`.
+    public var format: DeliveryFormat = .weighpoint
 
     public init(baseURL: String, clientCertificatePath: String? = nil, clientKeyPath: String? = nil, caBundlePath: String? = nil, bearerToken: String? = nil) {
         self.baseURL = baseURL
@@ -25,6 +27,14 @@ public struct UplinkSettings: Sendable {
         self.caBundlePath = caBundlePath
         self.bearerToken = bearerToken
     }
+}
+
+/// How records are shaped on the wire (Docs/openapi.yaml).
+public enum DeliveryFormat: String, Sendable, CaseIterable {
+    /// `weighpoint.envelope/1`.
+    case weighpoint
+    /// The Chinese overload exchange field names, with the envelope as `signedRecord`.
+    case overloadExchange = "overload-exchange"
 }
 
 /// Why a delivery attempt failed; the record stays in the outbox and is tried again.
@@ -159,7 +169,8 @@ public final class Uplink: @unchecked Sendable {
             throw DeliveryError(kind: .transport, seq: record.seq, detail: "\(error)", retryAfterSeconds: nil)
         }
         let envelope = RecordEnvelope(record: record, deviceID: store.identity.deviceID, distinguishingID: store.distinguishingID)
-        let (status, body, retry) = try await send(.POST, "/v1/records", bytes: envelope.json.canonicalBytes, contentType: "application/json", seq: record.seq)
+        let payload = settings.format == .weighpoint ? envelope.json : OverloadExchange.body(envelope)
+        let (status, body, retry) = try await send(.POST, "/v1/records", bytes: payload.canonicalBytes, contentType: "application/json", seq: record.seq)
         guard (200..<300).contains(status) else { throw failure(status, body, retry, seq: record.seq) }
         guard let ack = parseJSON(body), let receipt = ack["ack"]?.stringValue, ack["seq"]?.intValue == record.seq,
             ack["device_id"]?.stringValue == store.identity.deviceID

@@ -181,3 +181,43 @@ func freeTCPPort() -> Int {
     }
     return Int(UInt16(bigEndian: addr.sin_port))
 }
+
+@Suite(.serialized) struct OverloadExchangeTests {
+    @Test func deliversInTheExchangeFormatAndTheReceiverChecksTheSummary() async throws {
+        let pki = try TestPKI()
+        let key = try SigningKey.generate(.sm2)
+        let store = try unitStore(tmp("unit"), key: key, count: 3)
+        let sink = try await RunningSink(pki: pki, data: tmp("sink"), trust: [key])
+        var settings = UplinkSettings(baseURL: sink.url, clientCertificatePath: pki.clientCert, clientKeyPath: pki.clientKey, caBundlePath: pki.ca)
+        settings.format = .overloadExchange
+        let up = try Uplink(store: store, settings: settings)
+        #expect(try await up.drain() == 3)
+        await up.shutdown()
+        #expect(try CaseLedger.list(sink.ledger.directory).map(\.seq) == [1, 2, 3])
+        #expect(CaseLedger.verify(sink.ledger.directory).isEmpty)
+        await sink.stop()
+    }
+
+    @Test func summaryFieldsFollowTheSignedRecord() throws {
+        let key = try SigningKey.generate(.ed25519)
+        let store = try unitStore(tmp("unit"), key: key, count: 1)
+        let r = try #require(try store.record(1))
+        let envelope = RecordEnvelope(record: r, deviceID: unitIdentity.deviceID, distinguishingID: store.distinguishingID)
+        let body = OverloadExchange.body(envelope)
+        #expect(body["checkNo"] == .string("WP-UNIT-7-1"))
+        #expect(body["siteCode"] == .string("320500-01"))
+        #expect(body["sumWeight"] == .int(19_001))
+        #expect(body["limitWeight"] == .int(18_000))
+        #expect(body["overWeight"] == .int(1001))
+        #expect(body["overRate"] == .double(5.56))
+        #expect(body["axleCnt"] == .int(2))
+        #expect(body["plateNumColor"] == .int(9), "no plate read: 9 unknown in the zero-based table")
+        // 1 795 000 005 000 ms = 2026-11-18T11:06:45Z → 19:06:45 in Beijing.
+        #expect(body["checkTime"] == .string("2026-11-18 19:06:45"))
+        guard case .success = OverloadExchange.parse(body) else { Issue.record("a faithful body was refused"); return }
+        guard case .object(var o) = body else { return }
+        o["sumWeight"] = .int(15_000)
+        guard case .failure(let e) = OverloadExchange.parse(.object(o)) else { Issue.record("a doctored summary was accepted"); return }
+        #expect(e.description.contains("sumWeight does not agree with the signed record"))
+    }
+}
