@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps build demo test clean bench-plates bench-wim bench-store crash-test
+.PHONY: all deps build demo test clean bench-plates bench-wim bench-store bench-delivery crash-test
 
 all: build
 
@@ -61,6 +61,11 @@ bench-plates: deps $(BENCH_VENV)/bin/python
 bench-store: deps
 	$(SWIFT) build -c release --product weighpoint
 	.build/release/weighpoint store bench --dir $(CURDIR)/.build
+
+# Backlog drain to the case system (BENCHMARKS.md).
+bench-delivery: deps
+	$(SWIFT) build -c release --product weighpoint
+	.build/release/weighpoint delivery-bench --dir $(CURDIR)/.build
 
 # WIM decoding and poll loop benchmark (BENCHMARKS.md).
 bench-wim: deps

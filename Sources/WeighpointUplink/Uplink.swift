@@ -184,6 +184,13 @@ public final class Uplink: @unchecked Sendable {
         }
     }
 
+    /// Uploads bytes as evidence and nothing else (the floor of the delivery benchmark).
+    public func put(_ bytes: [UInt8]) async throws {
+        let sha = try Digest.hexDigest(of: bytes)
+        let (status, body, _) = try await send(.PUT, "/v1/evidence/" + sha, bytes: bytes, contentType: "image/jpeg", seq: 0)
+        guard (200..<300).contains(status) else { throw DeliveryError(kind: .status(status), seq: nil, detail: String(decoding: body, as: UTF8.self), retryAfterSeconds: nil) }
+    }
+
     private func failure(_ status: Int, _ body: [UInt8], _ retryAfter: Int?, seq: Int64) -> DeliveryError {
         let text = String(decoding: body.prefix(300), as: UTF8.self)
         if status == 409 || status == 422 || status == 400 || status == 403 {
