@@ -75,11 +75,14 @@ public struct SinkContext: RequestContext {
 public enum CaseSink {
     /// Builds the application; `onRunning` hears the bound port.
     public static func application(
-        host: String, port: Int, tls: SinkTLS?, ledger: CaseLedger, faults: SinkFaults = SinkFaults(),
+        host: String, port: Int, tls: SinkTLS?, ledger: CaseLedger, faults: SinkFaults = SinkFaults(), bearerToken: String? = nil,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = Router(context: SinkContext.self)
-        @Sendable func apply(_ context: SinkContext) async throws -> Response? {
+        @Sendable func apply(_ request: Request, _ context: SinkContext) async throws -> Response? {
+            if let token = bearerToken, request.headers[.authorization] != "Bearer \(token)" {
+                return Response(status: .unauthorized, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"a valid bearer token is required"}"#)))
+            }
             switch faults.next() {
             case nil: return nil
             case .status(let code, let retryAfter)?:
@@ -100,7 +103,7 @@ public enum CaseSink {
             Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: v.canonicalBytes)))
         }
         router.put("/v1/evidence/:sha") { request, context -> Response in
-            if let r = try await apply(context) { return r }
+            if let r = try await apply(request, context) { return r }
             let sha = try context.parameters.require("sha")
             let body = try await request.body.collect(upTo: 64 << 20)
             guard try ledger.storeImage(sha256: sha, bytes: Array(buffer: body)) else {
@@ -109,7 +112,7 @@ public enum CaseSink {
             return json(.ok, .object(["sha256": .string(sha), "stored": .bool(true)]))
         }
         router.post("/v1/records") { request, context -> Response in
-            if let r = try await apply(context) { return r }
+            if let r = try await apply(request, context) { return r }
             let body = try await request.body.collect(upTo: 4 << 20)
             let envelope: RecordEnvelope
             guard let parsed = parseJSON(Array(buffer: body)) else { return json(.badRequest, .object(["error": .string("body is not JSON")])) }

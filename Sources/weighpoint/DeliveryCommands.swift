@@ -21,6 +21,7 @@ struct CaseSinkCommand: AsyncParsableCommand {
         @Option(help: "CA that client certificates must chain to (PEM).") var clientCa: String?
         @Flag(help: "Serve plain HTTP without TLS (debugging only; units expect https).") var plainHttp = false
         @Option(help: "Directory of trusted unit public keys (*.pem).") var trust: String
+        @Option(help: "Also require this bearer token (Authorization: Bearer …).") var token: String?
         @Option(help: "Where received records and images are kept.") var data: String
 
         func run() async throws {
@@ -37,7 +38,7 @@ struct CaseSinkCommand: AsyncParsableCommand {
                 guard !keys.isEmpty else { throw ValidationError("no *.pem public keys in \(trust)") }
                 let ledger = try CaseLedger(directory: data, trustedKeys: keys)
                 let scheme = tls == nil ? "http" : "https"
-                let app = try CaseSink.application(host: String(listen[..<colon]), port: port, tls: tls, ledger: ledger) { bound in
+                let app = try CaseSink.application(host: String(listen[..<colon]), port: port, tls: tls, ledger: ledger, bearerToken: token) { bound in
                     printError("case-sink listening on \(scheme)://\(listen[..<colon]):\(bound), trusting \(keys.count) unit key(s), data in \(data)")
                 }
                 try await app.runService()

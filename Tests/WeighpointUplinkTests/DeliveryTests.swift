@@ -221,3 +221,26 @@ func freeTCPPort() -> Int {
         #expect(e.description.contains("sumWeight does not agree with the signed record"))
     }
 }
+
+@Suite(.serialized) struct BearerTokenTests {
+    @Test func aReceiverRequiringATokenRefusesWithoutIt() async throws {
+        let pki = try TestPKI()
+        let key = try SigningKey.generate(.p256)
+        let store = try unitStore(tmp("unit"), key: key, count: 2)
+        let sink = try await RunningSink(pki: pki, data: tmp("sink"), trust: [key], token: "s3cret")
+        let without = try uplink(store, pki, url: sink.url)
+        do {
+            try await without.drain()
+            Issue.record("delivered without the token")
+        } catch {
+            #expect(error.kind == .status(401))
+        }
+        await without.shutdown()
+        var settings = UplinkSettings(baseURL: sink.url, clientCertificatePath: pki.clientCert, clientKeyPath: pki.clientKey, caBundlePath: pki.ca, bearerToken: "s3cret")
+        settings.requestTimeoutMs = 2000
+        let with = try Uplink(store: store, settings: settings)
+        #expect(try await with.drain() == 2)
+        await with.shutdown()
+        await sink.stop()
+    }
+}

@@ -52,13 +52,13 @@ final class RunningSink: @unchecked Sendable {
     let ledger: CaseLedger
     let faults: SinkFaults
 
-    init(pki: TestPKI, data: String, trust: [SigningKey], port: Int = 0) async throws {
+    init(pki: TestPKI, data: String, trust: [SigningKey], port: Int = 0, token: String? = nil) async throws {
         let ledger = try CaseLedger(directory: data, trustedKeys: trust)
         let faults = SinkFaults()
         let portBox = PortBox()
         let app = try CaseSink.application(
             host: "127.0.0.1", port: port, tls: SinkTLS(certificatePath: pki.serverCert, keyPath: pki.serverKey, clientCAPath: pki.ca),
-            ledger: ledger, faults: faults, onRunning: { portBox.set($0) })
+            ledger: ledger, faults: faults, bearerToken: token, onRunning: { portBox.set($0) })
         task = Task { try await app.runService() }
         guard await waitUntil({ portBox.value != nil }) else { throw PKIError(message: "receiver did not start") }
         self.port = portBox.value!
