@@ -78,6 +78,7 @@ struct Deliver: AsyncParsableCommand {
     @Option(help: "CA bundle for the case system's certificate.") var ca: String?
     @Option(help: "Bearer token.") var token: String?
     @Option(help: "Give up after this many failed attempts in a row (the daemon never gives up).") var attempts = 5
+    @Option(help: "Body format: weighpoint or overload-exchange.") var format = "weighpoint"
 
     func run() async throws {
         do {
@@ -85,6 +86,8 @@ struct Deliver: AsyncParsableCommand {
             if let device = EvidenceStore.storedDeviceID(directory: data) { identity.deviceID = device }
             let store = try EvidenceStore(directory: data, key: try SigningKey.load(path: key), identity: identity)
             var settings = UplinkSettings(baseURL: to, clientCertificatePath: clientCert, clientKeyPath: clientKey, caBundlePath: ca, bearerToken: token)
+            guard let f = DeliveryFormat(rawValue: format) else { throw ValidationError("--format must be weighpoint or overload-exchange") }
+            settings.format = f
             settings.backoffInitialMs = 200
             settings.backoffMaxMs = 2000
             let uplink = try Uplink(store: store, settings: settings)
@@ -106,6 +109,8 @@ struct Deliver: AsyncParsableCommand {
             for a in uplink.alarms { printError("ALARM: \(a)") }
             if left > 0 { throw ExitCode(1) }
         } catch let e as ExitCode {
+            throw e
+        } catch let e as ValidationError {
             throw e
         } catch {
             printError("weighpoint deliver: \(error)")
