@@ -81,13 +81,13 @@ struct Deliver: AsyncParsableCommand {
     @Option(help: "Body format: weighpoint or overload-exchange.") var format = "weighpoint"
 
     func run() async throws {
+        guard let chosenFormat = DeliveryFormat(rawValue: format) else { throw ValidationError("--format must be weighpoint or overload-exchange") }
         do {
             var identity = try Store.testIdentity()
             if let device = EvidenceStore.storedDeviceID(directory: data) { identity.deviceID = device }
             let store = try EvidenceStore(directory: data, key: try SigningKey.load(path: key), identity: identity)
             var settings = UplinkSettings(baseURL: to, clientCertificatePath: clientCert, clientKeyPath: clientKey, caBundlePath: ca, bearerToken: token)
-            guard let f = DeliveryFormat(rawValue: format) else { throw ValidationError("--format must be weighpoint or overload-exchange") }
-            settings.format = f
+            settings.format = chosenFormat
             settings.backoffInitialMs = 200
             settings.backoffMaxMs = 2000
             let uplink = try Uplink(store: store, settings: settings)
