@@ -39,6 +39,7 @@ test: build
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	Scripts/crash-test 10
+	Scripts/capture-test
 
 # The full crash test: 50 SIGKILLs of a store under load.
 crash-test: build

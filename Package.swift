@@ -82,7 +82,7 @@ let package = Package(
             name: "weighpoint",
             dependencies: [
                 "WeighpointService", "WeighpointScenario", "WeighpointTesting", "WeighpointEvidence", "WeighpointModbus",
-                "WeighpointUplink", "WeighpointCaseSink",
+                "WeighpointUplink", "WeighpointCaseSink", "WeighpointCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "WeighpointUplinkTests",
             dependencies: [
-                "WeighpointUplink", "WeighpointCaseSink", "WeighpointEvidence", "WeighpointTesting", "WeighpointCore",
+                "WeighpointUplink", "WeighpointCaseSink", "WeighpointCapture", "WeighpointEvidence", "WeighpointTesting", "WeighpointCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(name: "WeighpointEvidenceTests", dependencies: ["WeighpointEvidence", "WeighpointCore", "WeighpointTesting"]),

@@ -1,0 +1,203 @@
+import CV4L2
+import Glibc
+import WeighpointCore
+
+/// A V4L2 capture failure: which device, which call, and the system's reason.
+public struct CaptureError: Error, CustomStringConvertible, Sendable {
+    public let device: String
+    public let operation: String
+    public let reason: String
+    public var description: String { "\(device): \(operation): \(reason)" }
+
+    public init(device: String, operation: String, reason: String) {
+        self.device = device
+        self.operation = operation
+        self.reason = reason
+    }
+}
+
+/// Pixel formats the unit takes, in order of preference (JPEG needs no encoding for evidence).
+public enum PixelFormat: String, Sendable, CaseIterable {
+    case mjpeg, yuyv, rgb24
+
+    public var fourcc: UInt32 {
+        switch self {
+        case .mjpeg: WP_PIX_FMT_MJPEG
+        case .yuyv: WP_PIX_FMT_YUYV
+        case .rgb24: WP_PIX_FMT_RGB24
+        }
+    }
+
+    init?(fourcc: UInt32) {
+        guard let f = Self.allCases.first(where: { $0.fourcc == fourcc }) ?? (fourcc == WP_PIX_FMT_JPEG ? .mjpeg : nil) else { return nil }
+        self = f
+    }
+}
+
+/// Renders a fourcc code as its four characters.
+public func fourccText(_ v: UInt32) -> String {
+    String(decoding: [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24 & 0xFF)], as: UTF8.self)
+}
+
+/// One captured frame. `bytes` is a copy owned by the frame.
+public struct CapturedFrame: Sendable {
+    public var sequence: UInt32
+    /// Kernel capture time (monotonic) mapped to UTC.
+    public var time: Timestamp
+    public var format: PixelFormat
+    public var width: Int
+    public var height: Int
+    public var bytes: [UInt8]
+}
+
+/// A V4L2 capture device through libv4l2: open, negotiate, mmap streaming with poll and a
+/// timeout, kernel timestamps mapped to UTC, broken JPEG frames returned to the driver and
+/// counted (ustreamer's recipe, STYLE.md). One owner thread.
+public final class V4L2Camera {
+    public let path: String
+    private var fd: Int32 = -1
+    private var buffers: [(start: UnsafeMutableRawPointer, length: Int)] = []
+    public private(set) var format: PixelFormat = .yuyv
+    public private(set) var width = 0
+    public private(set) var height = 0
+    public private(set) var card = ""
+    public private(set) var driver = ""
+    /// MJPEG frames without FFD8 … FFD9, given back unseen.
+    public private(set) var brokenFrames = 0
+
+    public init(path: String) { self.path = path }
+    deinit { close() }
+
+    private func fail(_ op: String) -> CaptureError { CaptureError(device: path, operation: op, reason: String(cString: strerror(errno))) }
+
+    /// `ioctl` through libv4l2, retrying EINTR.
+    private func ioctl(_ request: UInt, _ arg: UnsafeMutableRawPointer, _ name: String) throws(CaptureError) {
+        while cv4l2_ioctl(fd, request, arg) < 0 {
+            if errno == EINTR { continue }
+            throw fail(name)
+        }
+    }
+
+    /// Opens the device and checks it can capture by streaming.
+    public func open() throws(CaptureError) {
+        fd = cv4l2_open(path, O_RDWR | O_NONBLOCK)
+        guard fd >= 0 else { throw fail("open") }
+        var cap = v4l2_capability()
+        try ioctl(UInt(WP_VIDIOC_QUERYCAP), &cap, "VIDIOC_QUERYCAP")
+        card = withUnsafeBytes(of: cap.card) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        driver = withUnsafeBytes(of: cap.driver) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let caps = cap.capabilities & UInt32(V4L2_CAP_DEVICE_CAPS) != 0 ? cap.device_caps : cap.capabilities
+        guard caps & UInt32(V4L2_CAP_VIDEO_CAPTURE) != 0, caps & UInt32(V4L2_CAP_STREAMING) != 0 else {
+            throw CaptureError(device: path, operation: "capabilities", reason: "not a streaming capture device (\(driver), \(card))")
+        }
+    }
+
+    /// Formats the device offers (fourcc text).
+    public func formats() -> [String] {
+        var out: [String] = []
+        var desc = v4l2_fmtdesc()
+        desc.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        while cv4l2_ioctl(fd, UInt(WP_VIDIOC_ENUM_FMT), &desc) == 0 {
+            out.append(fourccText(desc.pixelformat))
+            desc.index += 1
+        }
+        return out
+    }
+
+    /// Sets the first of `preferred` the device takes at about `width`×`height`.
+    public func negotiate(width w: Int, height h: Int, preferred: [PixelFormat] = PixelFormat.allCases) throws(CaptureError) {
+        for p in preferred {
+            var f = v4l2_format()
+            f.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+            f.fmt.pix.width = UInt32(w)
+            f.fmt.pix.height = UInt32(h)
+            f.fmt.pix.pixelformat = p.fourcc
+            f.fmt.pix.field = V4L2_FIELD_NONE.rawValue
+            guard cv4l2_ioctl(fd, UInt(WP_VIDIOC_S_FMT), &f) == 0, let got = PixelFormat(fourcc: f.fmt.pix.pixelformat), got == p else { continue }
+            format = got
+            width = Int(f.fmt.pix.width)
+            height = Int(f.fmt.pix.height)
+            return
+        }
+        throw CaptureError(device: path, operation: "VIDIOC_S_FMT", reason: "none of \(preferred.map(\.rawValue)) accepted; device offers \(formats())")
+    }
+
+    /// Requests and maps `count` buffers, queues them and starts streaming.
+    public func start(buffers count: Int = 4) throws(CaptureError) {
+        var req = v4l2_requestbuffers()
+        req.count = UInt32(count)
+        req.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        req.memory = V4L2_MEMORY_MMAP.rawValue
+        try ioctl(UInt(WP_VIDIOC_REQBUFS), &req, "VIDIOC_REQBUFS")
+        for i in 0..<Int(req.count) {
+            var b = v4l2_buffer()
+            b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+            b.memory = V4L2_MEMORY_MMAP.rawValue
+            b.index = UInt32(i)
+            try ioctl(UInt(WP_VIDIOC_QUERYBUF), &b, "VIDIOC_QUERYBUF")
+            guard let p = v4l2_mmap(nil, Int(b.length), PROT_READ | PROT_WRITE, MAP_SHARED, fd, Int64(b.m.offset)), p != MAP_FAILED else { throw fail("mmap") }
+            buffers.append((p, Int(b.length)))
+            try ioctl(UInt(WP_VIDIOC_QBUF), &b, "VIDIOC_QBUF")
+        }
+        var type = Int32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
+        try ioctl(UInt(WP_VIDIOC_STREAMON), &type, "VIDIOC_STREAMON")
+    }
+
+    /// Waits up to `timeoutMs` for a frame. Dequeues until empty and keeps the newest, returning
+    /// the rest to the driver at once; nil on timeout.
+    public func nextFrame(timeoutMs: Int32 = 1000) throws(CaptureError) -> CapturedFrame? {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let r = poll(&p, 1, timeoutMs)
+        if r < 0 && errno != EINTR { throw fail("poll") }
+        if r <= 0 { return nil }
+        var newest: v4l2_buffer?
+        // Take every frame that is ready and keep the newest; ask poll (not a failing DQBUF,
+        // which libv4l2 reports on stderr) whether another one is waiting.
+        repeat {
+            var b = v4l2_buffer()
+            b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+            b.memory = V4L2_MEMORY_MMAP.rawValue
+            if cv4l2_ioctl(fd, UInt(WP_VIDIOC_DQBUF), &b) < 0 {
+                if errno == EAGAIN { break }
+                if errno == EINTR { continue }
+                throw fail("VIDIOC_DQBUF")
+            }
+            if var older = newest { try ioctl(UInt(WP_VIDIOC_QBUF), &older, "VIDIOC_QBUF") }
+            newest = b
+            p.revents = 0
+        } while poll(&p, 1, 0) > 0
+        guard var b = newest else { return nil }
+        defer { _ = cv4l2_ioctl(fd, UInt(WP_VIDIOC_QBUF), &b) }
+        let start = buffers[Int(b.index)].start.assumingMemoryBound(to: UInt8.self)
+        let used = Int(b.bytesused)
+        if format == .mjpeg {
+            let ok = used >= 4 && start[0] == 0xFF && start[1] == 0xD8 && start[used - 2] == 0xFF && start[used - 1] == 0xD9
+            if !ok {
+                brokenFrames += 1
+                return nil
+            }
+        }
+        let bytes = Array(UnsafeBufferPointer(start: start, count: used))
+        return CapturedFrame(sequence: b.sequence, time: Self.utc(b.timestamp), format: format, width: width, height: height, bytes: bytes)
+    }
+
+    /// Maps a kernel monotonic buffer timestamp to UTC with the current realtime−monotonic offset.
+    static func utc(_ tv: timeval) -> Timestamp {
+        var real = timespec(), mono = timespec()
+        clock_gettime(CLOCK_REALTIME, &real)
+        clock_gettime(CLOCK_MONOTONIC, &mono)
+        let offset = (Int64(real.tv_sec) - Int64(mono.tv_sec)) * 1_000_000 + (Int64(real.tv_nsec) - Int64(mono.tv_nsec)) / 1000
+        return Timestamp(microseconds: Int64(tv.tv_sec) * 1_000_000 + Int64(tv.tv_usec) + offset)
+    }
+
+    /// Stops streaming, unmaps and closes.
+    public func close() {
+        guard fd >= 0 else { return }
+        var type = Int32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
+        _ = cv4l2_ioctl(fd, UInt(WP_VIDIOC_STREAMOFF), &type)
+        for b in buffers { v4l2_munmap(b.start, b.length) }
+        buffers = []
+        v4l2_close(fd)
+        fd = -1
+    }
+}
