@@ -30,6 +30,7 @@ let package = Package(
         .systemLibrary(name: "CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
         .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
 
         // Linux calls Swift's Glibc module does not import (adjtimex).
         .target(name: "CLinux"),
@@ -42,7 +43,7 @@ let package = Package(
         .target(
             name: "WeighpointModbus",
             dependencies: ["WeighpointCore", "CModbus", .product(name: "TOMLKit", package: "TOMLKit")]),
-        .target(name: "WeighpointCapture", dependencies: ["WeighpointCore", "CV4L2"]),
+        .target(name: "WeighpointCapture", dependencies: ["WeighpointCore", "CV4L2", "CTurboJPEG"]),
         .target(
             name: "WeighpointEvidence",
             dependencies: ["WeighpointCore", "COpenSSL", "CLinux", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -110,6 +111,7 @@ let package = Package(
                 "WeighpointUplink", "WeighpointCaseSink", "WeighpointCapture", "WeighpointEvidence", "WeighpointTesting", "WeighpointCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
+        .testTarget(name: "WeighpointCaptureTests", dependencies: ["WeighpointCapture", "WeighpointCore"]),
         .testTarget(name: "WeighpointEvidenceTests", dependencies: ["WeighpointEvidence", "WeighpointCore", "WeighpointTesting"]),
         .testTarget(
             name: "WeighpointModbusTests",

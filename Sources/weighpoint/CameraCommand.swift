@@ -4,7 +4,7 @@ import WeighpointCapture
 
 struct CameraCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "camera", abstract: "V4L2 cameras, for technicians.", subcommands: [List.self, Capture.self])
+        commandName: "camera", abstract: "V4L2 cameras, for technicians.", subcommands: [List.self, Capture.self, MakeSamples.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List V4L2 capture devices and their formats.")
@@ -77,6 +77,48 @@ struct CameraCommand: ParsableCommand {
                 printError("weighpoint camera capture: \(error)")
                 throw ExitCode(1)
             }
+        }
+    }
+}
+
+extension CameraCommand {
+    struct MakeSamples: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "make-samples",
+            abstract: "Draw the synthetic sample frames of Images/ (a lorry passing, with a yellow plate) and encode them as JPEG.")
+
+        @Option(help: "Output directory.") var out = "Images"
+        @Option(help: "Frames.") var count = 6
+        @Option(help: "Width.") var width = 320
+        @Option(help: "Height.") var height = 240
+        @Option(help: "JPEG quality.") var quality = 70
+
+        func run() throws {
+            let enc = try JPEGEncoder(quality: quality)
+            for n in 0..<count {
+                var rgb = [UInt8](repeating: 0, count: width * height * 3)
+                func fill(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ c: (UInt8, UInt8, UInt8)) {
+                    for y in max(0, y0)..<min(height, y1) {
+                        for x in max(0, x0)..<min(width, x1) {
+                            let i = (y * width + x) * 3
+                            (rgb[i], rgb[i + 1], rgb[i + 2]) = c
+                        }
+                    }
+                }
+                fill(0, 0, width, height / 3, (150, 180, 210))  // sky
+                fill(0, height / 3, width, height, (90, 90, 95))  // road
+                for x in stride(from: (n * 12) % 40, to: width, by: 40) { fill(x, height * 3 / 4, x + 20, height * 3 / 4 + 4, (230, 230, 230)) }
+                let left = width / 6 + n * width / (4 * max(count, 1)), top = height / 4
+                fill(left, top, left + width / 2, top + height / 2, (40, 90, 160))  // cab and box
+                fill(left + width / 8, top + height / 2 - 6, left + width / 8 + 16, top + height / 2 + 10, (20, 20, 20))  // wheel
+                fill(left + width * 3 / 8, top + height / 2 - 6, left + width * 3 / 8 + 16, top + height / 2 + 10, (20, 20, 20))
+                let px = left + width / 6, py = top + height / 3
+                fill(px, py, px + 60, py + 18, (240, 200, 20))  // yellow plate
+                for k in 0..<7 { fill(px + 4 + k * 8, py + 4, px + 9 + k * 8, py + 14, (15, 15, 15)) }  // characters
+                let jpeg = try enc.encode(rgb: rgb, width: width, height: height)
+                try Data(jpeg).write(to: URL(fileURLWithPath: out + String(format: "/sample-%02d.jpg", n + 1)))
+            }
+            print("wrote \(count) frames to \(out)")
         }
     }
 }

@@ -1,0 +1,52 @@
+import Foundation
+import WeighpointCore
+
+/// A camera that plays JPEG files from a directory (Images/) into a frame ring at a given rate,
+/// stamped with the time of playing, for the demo and tests: the same ring, the same selection,
+/// no device.
+public final class ReplayCamera: @unchecked Sendable {
+    public let ring: FrameRing
+    private let frames: [[UInt8]]
+    private let dimensions: [(Int, Int)]
+    private let interval: Double
+    private let lock = NSLock()
+    private var running = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Loads every `.jpg` of `directory` (sorted by name); throws naming the directory when none.
+    public init(directory: String, framesPerSecond: Double, ring: FrameRing) throws(CaptureError) {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".jpg") }.sorted()
+        let files = names.compactMap { FileManager.default.contents(atPath: directory + "/" + $0).map(Array.init) }
+        guard !files.isEmpty else { throw CaptureError(device: directory, operation: "replay camera", reason: "no .jpg files") }
+        frames = files
+        dimensions = files.map { JPEGEncoder.dimensions(of: $0) ?? (0, 0) }
+        interval = 1 / max(framesPerSecond, 0.1)
+        self.ring = ring
+    }
+
+    public func start() {
+        lock.withLock { running = true }
+        Thread.detachNewThread { [self] in
+            var i = 0
+            while lock.withLock({ running }) {
+                let now = Timestamp(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
+                let f = frames[i % frames.count]
+                f.withUnsafeBufferPointer {
+                    ring.push(bytes: $0, time: now, sequence: UInt32(truncatingIfNeeded: i), format: .mjpeg, width: dimensions[i % frames.count].0, height: dimensions[i % frames.count].1)
+                }
+                i += 1
+                Thread.sleep(forTimeInterval: interval)
+            }
+            finished.signal()
+        }
+    }
+
+    public func stop() {
+        let was = lock.withLock { () -> Bool in
+            let r = running
+            running = false
+            return r
+        }
+        if was { finished.wait() }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+import WeighpointCore
+@testable import WeighpointCapture
+
+func frame(_ seq: UInt32, at us: Int64, size: Int = 100) -> CapturedFrame {
+    CapturedFrame(sequence: seq, time: Timestamp(microseconds: us), format: .mjpeg, width: 4, height: 4, bytes: [UInt8](repeating: UInt8(truncatingIfNeeded: seq), count: size))
+}
+
+@Suite struct FrameRingTests {
+    @Test func evictsOldestAndCountsIt() {
+        let ring = FrameRing(camera: "front-1", slots: 4, windowMicroseconds: 10_000_000, frameBytes: 100)
+        for i in 0..<10 { ring.push(frame(UInt32(i), at: Int64(i) * 40_000)) }
+        #expect(ring.statistics.pushed == 10)
+        #expect(ring.statistics.evicted == 6)
+        #expect(ring.frames(from: Timestamp(microseconds: 0), to: Timestamp(microseconds: 1_000_000)).map(\.sequence) == [6, 7, 8, 9])
+    }
+
+    @Test func keepsOnlyTheTimeWindowBehindTheNewestFrame() {
+        let ring = FrameRing(camera: "c", slots: 100, windowMicroseconds: 1_000_000)
+        for i in 0..<30 { ring.push(frame(UInt32(i), at: Int64(i) * 100_000)) }  // 0 … 2.9 s
+        let kept = ring.frames(from: Timestamp(microseconds: 0), to: Timestamp(microseconds: 10_000_000)).map(\.sequence)
+        #expect(kept.first == 19 && kept.last == 29, "1 s behind 2.9 s")
+    }
+
+    @Test func evidenceIsTheFrameNearestTheExpectedTime() {
+        let ring = FrameRing(camera: "c", slots: 50, windowMicroseconds: 5_000_000)
+        for i in 0..<25 { ring.push(frame(UInt32(i), at: 1_000_000 + Int64(i) * 40_000)) }  // 25 fps
+        #expect(ring.nearest(to: Timestamp(microseconds: 1_500_000))?.sequence == 12)  // 1.48 s
+        #expect(ring.nearest(to: Timestamp(microseconds: 1_519_000))?.sequence == 13)  // 1.52 s is 1 ms away
+        #expect(ring.nearest(to: Timestamp(microseconds: 9_000_000), toleranceMicroseconds: 100_000) == nil, "nothing near")
+        let f = ring.nearest(to: Timestamp(microseconds: 1_000_000))
+        #expect(f?.bytes == [UInt8](repeating: 0, count: 100), "a copy of the frame's bytes")
+    }
+
+    @Test func evidenceWaitsForThePostWindow() async {
+        let ring = FrameRing(camera: "c", slots: 50, windowMicroseconds: 5_000_000)
+        for i in 0..<5 { ring.push(frame(UInt32(i), at: Int64(i) * 40_000)) }  // up to 0.16 s
+        let late = Task { () -> UInt32? in await ring.evidence(at: Timestamp(microseconds: 300_000), toleranceMicroseconds: 50_000, timeoutMilliseconds: 5000)?.sequence }
+        try? await Task.sleep(for: .milliseconds(50))
+        for i in 5..<12 { ring.push(frame(UInt32(i), at: Int64(i) * 40_000)) }  // 0.2 … 0.44 s arrive later
+        let picked = await late.value
+        #expect(picked == 7 || picked == 8, "0.28 or 0.32 s, both 20 ms from 0.3 s")
+        #expect(await ring.evidence(at: Timestamp(microseconds: 9_000_000), toleranceMicroseconds: 50_000, timeoutMilliseconds: 50) == nil)
+    }
+
+    @Test func aSlowConsumerLosesFramesNotTheCamera() {
+        let q = FrameQueue(capacity: 3)
+        for i in 0..<10 { q.offer(frame(UInt32(i), at: Int64(i))) }
+        #expect(q.dropped == 7)
+        #expect(q.take()?.sequence == 0)
+        #expect(q.offer(frame(99, at: 99)))
+    }
+}
+
+@Suite struct JPEGTests {
+    @Test func encodesRGBAndYUYVToJPEGOfTheRightSize() throws {
+        let enc = try JPEGEncoder(quality: 80)
+        let w = 64, h = 48
+        let rgb: [UInt8] = (0..<(w * h)).flatMap { i -> [UInt8] in [UInt8(i % w * 4), UInt8(i / w * 5), 128] }
+        let jpeg = try enc.encode(rgb: rgb, width: w, height: h)
+        #expect(jpeg.prefix(2) == [0xFF, 0xD8] && jpeg.suffix(2) == [0xFF, 0xD9])
+        #expect(JPEGEncoder.dimensions(of: jpeg)! == (w, h))
+        let yuyv = [UInt8](repeating: 128, count: w * h * 2)
+        let f = CapturedFrame(sequence: 0, time: Timestamp(microseconds: 0), format: .yuyv, width: w, height: h, bytes: yuyv)
+        #expect(JPEGEncoder.dimensions(of: try enc.encode(f))! == (w, h))
+        #expect(throws: CaptureError.self) { try enc.encode(rgb: [1, 2, 3], width: w, height: h) }
+    }
+
+    @Test func yuyvGreyIsGrey() {
+        let rgb = yuyvToRGB([126, 128, 126, 128], width: 2, height: 1)
+        #expect(rgb.allSatisfy { abs(Int($0) - 128) <= 2 })
+    }
+}
+
+@Suite struct ReplayCameraTests {
+    @Test func playsTheSampleFramesIntoTheRing() throws {
+        let images = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Images").standardized.path
+        let ring = FrameRing(camera: "replay", slots: 20, windowMicroseconds: 60_000_000)
+        let cam = try ReplayCamera(directory: images, framesPerSecond: 50, ring: ring)
+        cam.start()
+        let deadline = Date().addingTimeInterval(10)
+        while ring.statistics.pushed < 10 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        cam.stop()
+        #expect(ring.statistics.pushed >= 10)
+        let f = try #require(ring.nearest(to: ring.newestTime!))
+        #expect(f.bytes.prefix(2) == [0xFF, 0xD8])
+        #expect(f.width > 0 && f.height > 0)
+        #expect(throws: CaptureError.self) { try ReplayCamera(directory: "/nonexistent", framesPerSecond: 1, ring: ring) }
+    }
+}
