@@ -4,7 +4,7 @@ import WeighpointCapture
 
 struct CameraCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "camera", abstract: "V4L2 cameras, for technicians.", subcommands: [List.self, Capture.self, MakeSamples.self])
+        commandName: "camera", abstract: "V4L2 cameras, for technicians.", subcommands: [List.self, Capture.self, Watch.self, MakeSamples.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List V4L2 capture devices and their formats.")
@@ -119,6 +119,30 @@ extension CameraCommand {
                 try Data(jpeg).write(to: URL(fileURLWithPath: out + String(format: "/sample-%02d.jpg", n + 1)))
             }
             print("wrote \(count) frames to \(out)")
+        }
+    }
+}
+
+extension CameraCommand {
+    struct Watch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Keep a camera capturing into a frame ring for a while, reopening it when it fails; print state changes and counts.")
+
+        @Option(help: "Device path.") var device: String
+        @Option(help: "Seconds to run.") var seconds = 10.0
+        @Option(help: "Width.") var width = 640
+        @Option(help: "Height.") var height = 480
+
+        func run() throws {
+            let ring = FrameRing(camera: device, slots: 50, windowMicroseconds: 5_000_000, frameBytes: width * height * 3)
+            let service = CameraService(device: device, ring: ring, width: width, height: height, preferred: [.yuyv, .rgb24, .mjpeg]) { event in
+                printError(event)
+            }
+            service.start()
+            Thread.sleep(forTimeInterval: seconds)
+            service.stop()
+            let s = service.statistics
+            print(#"{"captured":\#(s.captured),"broken":\#(s.broken),"reopens":\#(s.reopens),"ring_pushed":\#(ring.statistics.pushed),"ring_evicted":\#(ring.statistics.evicted)}"#)
         }
     }
 }

@@ -1,0 +1,91 @@
+import Foundation
+import WeighpointCore
+
+/// Keeps one V4L2 camera capturing into its frame ring on a dedicated thread: on any device
+/// error it tears down, reports, and reopens with backoff, so a camera that disappears degrades
+/// the unit (its state says so) instead of stopping it.
+public final class CameraService: @unchecked Sendable {
+    public let device: String
+    public let ring: FrameRing
+    public let width: Int
+    public let height: Int
+    public let preferred: [PixelFormat]
+    private let lock = NSLock()
+    private var running = false
+    private var stateText = "stopped"
+    private var counts = (captured: 0, broken: 0, reopens: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let onEvent: @Sendable (String) -> Void
+
+    public init(device: String, ring: FrameRing, width: Int, height: Int, preferred: [PixelFormat] = PixelFormat.allCases, onEvent: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.device = device
+        self.ring = ring
+        self.width = width
+        self.height = height
+        self.preferred = preferred
+        self.onEvent = onEvent
+    }
+
+    /// `capturing` or `down: <reason>`.
+    public var state: String { lock.withLock { stateText } }
+    public var statistics: (captured: Int, broken: Int, reopens: Int) { lock.withLock { counts } }
+
+    public func start() {
+        lock.withLock { running = true }
+        Thread.detachNewThread { [self] in
+            run()
+            finished.signal()
+        }
+    }
+
+    public func stop() {
+        let was = lock.withLock { () -> Bool in
+            let r = running
+            running = false
+            return r
+        }
+        if was { finished.wait() }
+    }
+
+    private var isRunning: Bool { lock.withLock { running } }
+
+    private func run() {
+        var backoffMs = 100
+        var first = true
+        while isRunning {
+            let cam = V4L2Camera(path: device)
+            do {
+                try cam.open()
+                try cam.negotiate(width: width, height: height, preferred: preferred)
+                try cam.start()
+                lock.withLock {
+                    stateText = "capturing \(cam.format.rawValue) \(cam.width)x\(cam.height)"
+                    if !first { counts.reopens += 1 }
+                }
+                onEvent("camera=\(device) state=capturing format=\(cam.format.rawValue) size=\(cam.width)x\(cam.height)")
+                first = false
+                backoffMs = 100
+                var brokenBefore = 0
+                while isRunning {
+                    if let f = try cam.nextFrame(timeoutMs: 500) {
+                        ring.push(f)
+                        lock.withLock { counts.captured += 1 }
+                    }
+                    if cam.brokenFrames != brokenBefore {
+                        lock.withLock { counts.broken += cam.brokenFrames - brokenBefore }
+                        brokenBefore = cam.brokenFrames
+                    }
+                }
+                cam.close()
+            } catch {
+                cam.close()
+                lock.withLock { stateText = "down: \(error)" }
+                onEvent("camera=\(device) state=down error=\"\(error)\" retry_ms=\(backoffMs)")
+                let deadline = Date().addingTimeInterval(Double(backoffMs) / 1000)
+                while isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+                backoffMs = min(backoffMs * 2, 5000)
+            }
+        }
+        lock.withLock { stateText = "stopped" }
+    }
+}
