@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps build demo test clean bench-plates bench-wim bench-store bench-delivery crash-test
+.PHONY: all deps build demo test clean bench-plates bench-wim bench-store bench-delivery bench-capture crash-test
 
 all: build
 
@@ -62,6 +62,11 @@ bench-plates: deps $(BENCH_VENV)/bin/python
 bench-store: deps
 	$(SWIFT) build -c release --product weighpoint
 	.build/release/weighpoint store bench --dir $(CURDIR)/.build
+
+# Capture cost per frame in the VM against v4l2-ctl, and the ring against a bare copy (BENCHMARKS.md).
+bench-capture: deps
+	$(SWIFT) build -c release --product weighpoint
+	Scripts/capture-bench
 
 # Backlog drain to the case system (BENCHMARKS.md).
 bench-delivery: deps

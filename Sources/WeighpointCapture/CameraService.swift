@@ -67,10 +67,10 @@ public final class CameraService: @unchecked Sendable {
                 backoffMs = 100
                 var brokenBefore = 0
                 while isRunning {
-                    if let f = try cam.nextFrame(timeoutMs: 500) {
-                        ring.push(f)
-                        lock.withLock { counts.captured += 1 }
+                    let got = try cam.withNextFrame(timeoutMs: 500) { bytes, sequence, time in
+                        ring.push(bytes: bytes, time: time, sequence: sequence, format: cam.format, width: cam.width, height: cam.height)
                     }
+                    if got != nil { lock.withLock { counts.captured += 1 } }
                     if cam.brokenFrames != brokenBefore {
                         lock.withLock { counts.broken += cam.brokenFrames - brokenBefore }
                         brokenBefore = cam.brokenFrames

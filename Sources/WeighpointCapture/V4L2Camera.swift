@@ -143,9 +143,18 @@ public final class V4L2Camera {
         try ioctl(UInt(WP_VIDIOC_STREAMON), &type, "VIDIOC_STREAMON")
     }
 
-    /// Waits up to `timeoutMs` for a frame. Dequeues until empty and keeps the newest, returning
-    /// the rest to the driver at once; nil on timeout.
+    /// Waits up to `timeoutMs` for a frame and returns a copy of it; nil on timeout or a broken
+    /// frame. Allocates per frame: the capture loop uses `withNextFrame` instead.
     public func nextFrame(timeoutMs: Int32 = 1000) throws(CaptureError) -> CapturedFrame? {
+        try withNextFrame(timeoutMs: timeoutMs) { bytes, sequence, time in
+            CapturedFrame(sequence: sequence, time: time, format: format, width: width, height: height, bytes: Array(bytes))
+        }
+    }
+
+    /// Waits up to `timeoutMs` for a frame. Dequeues until empty and keeps the newest, returning
+    /// the rest to the driver at once, then lends the newest frame's mapped buffer to `body`
+    /// (no copy, no allocation) and queues it back. Nil on timeout or a broken frame.
+    public func withNextFrame<T>(timeoutMs: Int32 = 1000, _ body: (UnsafeBufferPointer<UInt8>, UInt32, Timestamp) -> T) throws(CaptureError) -> T? {
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         let r = poll(&p, 1, timeoutMs)
         if r < 0 && errno != EINTR { throw fail("poll") }
@@ -177,8 +186,7 @@ public final class V4L2Camera {
                 return nil
             }
         }
-        let bytes = Array(UnsafeBufferPointer(start: start, count: used))
-        return CapturedFrame(sequence: b.sequence, time: Self.utc(b.timestamp), format: format, width: width, height: height, bytes: bytes)
+        return body(UnsafeBufferPointer(start: start, count: used), b.sequence, Self.utc(b.timestamp))
     }
 
     /// Maps a kernel monotonic buffer timestamp to UTC with the current realtime−monotonic offset.

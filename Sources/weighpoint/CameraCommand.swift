@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
 import WeighpointCapture
+import WeighpointCore
 
 struct CameraCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "camera", abstract: "V4L2 cameras, for technicians.", subcommands: [List.self, Capture.self, Watch.self, MakeSamples.self])
+        commandName: "camera", abstract: "V4L2 cameras, for technicians.", subcommands: [List.self, Capture.self, Watch.self, MakeSamples.self, Bench.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List V4L2 capture devices and their formats.")
@@ -143,6 +144,68 @@ extension CameraCommand {
             service.stop()
             let s = service.statistics
             print(#"{"captured":\#(s.captured),"broken":\#(s.broken),"reopens":\#(s.reopens),"ring_pushed":\#(ring.statistics.pushed),"ring_evicted":\#(ring.statistics.evicted)}"#)
+        }
+    }
+}
+
+extension CameraCommand {
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Frame ring cost per frame against a bare copy; with --device, capture N frames (CPU is measured by the caller).")
+
+        @Option(help: "Capture this many frames from the device into a ring (for Scripts/capture-bench).") var frames = 0
+        @Option(help: "Device path.") var device: String?
+        @Flag(help: "With --device: dequeue and requeue only, no copy into the ring (the v4l2-ctl baseline's work).") var dequeueOnly = false
+        @Option(help: "Width.") var width = 640
+        @Option(help: "Height.") var height = 480
+
+        func run() throws {
+            if let device {
+                let cam = V4L2Camera(path: device)
+                let ring = FrameRing(camera: device, slots: 50, windowMicroseconds: 5_000_000, frameBytes: width * height * 2)
+                try cam.open()
+                try cam.negotiate(width: width, height: height, preferred: [.yuyv])
+                try cam.start()
+                var n = 0
+                var failure: Error?
+                // CPU of the streaming loop only; start-up and negotiation are left out.
+                let cpu = threadCPU {
+                    do {
+                        while n < frames {
+                            let got = try cam.withNextFrame(timeoutMs: 2000) { bytes, sequence, time in
+                                if !dequeueOnly { ring.push(bytes: bytes, time: time, sequence: sequence, format: cam.format, width: cam.width, height: cam.height) }
+                            }
+                            if got != nil { n += 1 }
+                        }
+                    } catch { failure = error }
+                }
+                cam.close()
+                if let failure { throw failure }
+                print("captured=\(n) cpu_us_per_frame=\(format(cpu / Double(max(n, 1)) * 1e6, 1))")
+                return
+            }
+            // Baseline: the same bytes copied into 50 preallocated buffers in turn, the memory
+            // traffic a ring of 50 slots cannot avoid; the ring adds its lock and bookkeeping.
+            let size = width * height * 2
+            let slots = 50
+            let src = [UInt8](repeating: 7, count: size)
+            let ring = FrameRing(camera: "bench", slots: slots, windowMicroseconds: 5_000_000, frameBytes: size)
+            var dst = (0..<slots).map { _ in [UInt8](repeating: 0, count: size) }
+            let rounds = 3000
+            var t0 = Double.infinity, t1 = Double.infinity
+            for _ in 0..<3 {
+                t0 = min(t0, threadCPU {
+                    for i in 0..<rounds {
+                        src.withUnsafeBufferPointer { ring.push(bytes: $0, time: Timestamp(microseconds: Int64(i) * 40_000), sequence: UInt32(i), format: .yuyv, width: width, height: height) }
+                    }
+                })
+                t1 = min(t1, threadCPU {
+                    for i in 0..<rounds {
+                        dst[i % slots].withUnsafeMutableBufferPointer { d in src.withUnsafeBufferPointer { d.baseAddress!.update(from: $0.baseAddress!, count: size) } }
+                    }
+                })
+            }
+            print("ring push \(format(t0 / Double(rounds) * 1e6, 1)) µs CPU per \(width)x\(height) YUYV frame; bare copy into \(slots) buffers \(format(t1 / Double(rounds) * 1e6, 1)) µs; ratio \(format(t0 / t1, 2))×")
         }
     }
 }
