@@ -18,6 +18,7 @@ static const unsigned long WP_VIDIOC_DQBUF = VIDIOC_DQBUF;
 static const unsigned long WP_VIDIOC_STREAMON = VIDIOC_STREAMON;
 static const unsigned long WP_VIDIOC_STREAMOFF = VIDIOC_STREAMOFF;
 static const unsigned long WP_VIDIOC_S_PARM = VIDIOC_S_PARM;
+static const unsigned long WP_VIDIOC_G_PARM = VIDIOC_G_PARM;
 static const unsigned int WP_PIX_FMT_MJPEG = V4L2_PIX_FMT_MJPEG;
 static const unsigned int WP_PIX_FMT_JPEG = V4L2_PIX_FMT_JPEG;
 static const unsigned int WP_PIX_FMT_YUYV = V4L2_PIX_FMT_YUYV;

@@ -10,6 +10,7 @@ public final class CameraService: @unchecked Sendable {
     public let width: Int
     public let height: Int
     public let preferred: [PixelFormat]
+    public let framesPerSecond: Int?
     private let lock = NSLock()
     private var running = false
     private var stateText = "stopped"
@@ -17,12 +18,13 @@ public final class CameraService: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let onEvent: @Sendable (String) -> Void
 
-    public init(device: String, ring: FrameRing, width: Int, height: Int, preferred: [PixelFormat] = PixelFormat.allCases, onEvent: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(device: String, ring: FrameRing, width: Int, height: Int, preferred: [PixelFormat] = PixelFormat.allCases, framesPerSecond: Int? = nil, onEvent: @escaping @Sendable (String) -> Void = { _ in }) {
         self.device = device
         self.ring = ring
         self.width = width
         self.height = height
         self.preferred = preferred
+        self.framesPerSecond = framesPerSecond
         self.onEvent = onEvent
     }
 
@@ -57,12 +59,14 @@ public final class CameraService: @unchecked Sendable {
             do {
                 try cam.open()
                 try cam.negotiate(width: width, height: height, preferred: preferred)
+                var fps = ""
+                if let framesPerSecond, let got = try cam.setFrameRate(framesPerSecond) { fps = " fps=\(got)" }
                 try cam.start()
                 lock.withLock {
-                    stateText = "capturing \(cam.format.rawValue) \(cam.width)x\(cam.height)"
+                    stateText = "capturing \(cam.format.rawValue) \(cam.width)x\(cam.height)\(fps)"
                     if !first { counts.reopens += 1 }
                 }
-                onEvent("camera=\(device) state=capturing format=\(cam.format.rawValue) size=\(cam.width)x\(cam.height)")
+                onEvent("camera=\(device) state=capturing format=\(cam.format.rawValue) size=\(cam.width)x\(cam.height)\(fps)")
                 first = false
                 backoffMs = 100
                 var brokenBefore = 0

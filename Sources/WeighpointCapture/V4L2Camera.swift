@@ -122,6 +122,21 @@ public final class V4L2Camera {
         throw CaptureError(device: path, operation: "VIDIOC_S_FMT", reason: "none of \(preferred.map(\.rawValue)) accepted; device offers \(formats())")
     }
 
+    /// Asks for `fps` frames per second (VIDIOC_S_PARM) and returns the rate the driver set,
+    /// which may differ; nil when the device does not take a frame interval.
+    @discardableResult
+    public func setFrameRate(_ fps: Int) throws(CaptureError) -> Double? {
+        var p = v4l2_streamparm()
+        p.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        guard cv4l2_ioctl(fd, UInt(WP_VIDIOC_G_PARM), &p) == 0,
+            p.parm.capture.capability & UInt32(V4L2_CAP_TIMEPERFRAME) != 0
+        else { return nil }
+        p.parm.capture.timeperframe = v4l2_fract(numerator: 1, denominator: UInt32(max(fps, 1)))
+        try ioctl(UInt(WP_VIDIOC_S_PARM), &p, "VIDIOC_S_PARM")
+        let t = p.parm.capture.timeperframe
+        return t.numerator == 0 ? nil : Double(t.denominator) / Double(t.numerator)
+    }
+
     /// Requests and maps `count` buffers, queues them and starts streaming.
     public func start(buffers count: Int = 4) throws(CaptureError) {
         var req = v4l2_requestbuffers()
@@ -158,7 +173,17 @@ public final class V4L2Camera {
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         let r = poll(&p, 1, timeoutMs)
         if r < 0 && errno != EINTR { throw fail("poll") }
-        if r <= 0 { return nil }
+        if r == 0 {
+            // No frame in time: a device that went away (unplugged, driver unbound) may just stay
+            // silent, so ask it something; ENODEV here starts the reopen.
+            var cap = v4l2_capability()
+            try ioctl(UInt(WP_VIDIOC_QUERYCAP), &cap, "VIDIOC_QUERYCAP")
+            return nil
+        }
+        if r < 0 { return nil }
+        if p.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 && p.revents & Int16(POLLIN) == 0 {
+            throw CaptureError(device: path, operation: "poll", reason: "device reported an error or hang-up (revents \(p.revents))")
+        }
         var newest: v4l2_buffer?
         // Take every frame that is ready and keep the newest; ask poll (not a failing DQBUF,
         // which libv4l2 reports on stderr) whether another one is waiting.

@@ -36,6 +36,7 @@ struct CameraCommand: ParsableCommand {
         @Option(help: "Width.") var width = 640
         @Option(help: "Height.") var height = 480
         @Option(help: "Preferred formats, comma separated (mjpeg,yuyv,rgb24).") var format = "mjpeg,yuyv,rgb24"
+        @Option(help: "Frames per second to ask the device for (VIDIOC_S_PARM); the rate it set goes to stderr.") var fps: Int?
 
         func run() throws {
             let preferred = try format.split(separator: ",").map { name -> PixelFormat in
@@ -47,6 +48,10 @@ struct CameraCommand: ParsableCommand {
             do {
                 try cam.open()
                 try cam.negotiate(width: width, height: height, preferred: preferred)
+                if let fps {
+                    let set = try cam.setFrameRate(fps)
+                    printError("frame rate: asked \(fps), device set \(set.map { String($0) } ?? "none (no frame interval control)")")
+                }
                 try cam.start()
                 var got = 0, timeouts = 0
                 while got < frames {
