@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
@@ -75,8 +76,11 @@ let package = Package(
             name: "WeighpointService",
             dependencies: [
                 "WeighpointCore", "WeighpointModbus", "WeighpointCapture", "WeighpointEvidence",
-                "WeighpointConsole",
+                "WeighpointConsole", "WeighpointUplink",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]),
 
         .executableTarget(
@@ -85,6 +89,9 @@ let package = Package(
                 "WeighpointService", "WeighpointScenario", "WeighpointTesting", "WeighpointEvidence", "WeighpointModbus",
                 "WeighpointUplink", "WeighpointCaseSink", "WeighpointCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "weighpointd",

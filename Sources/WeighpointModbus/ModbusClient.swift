@@ -25,12 +25,40 @@ public enum ModbusTransport: Sendable, Equatable, CustomStringConvertible {
         return made
     }
 
+    /// Parses the form `description` prints: `tcp://HOST:PORT` or `rtu:DEVICE@BAUD-8N1`.
+    public static func parse(_ text: String) throws(TransportSyntaxError) -> ModbusTransport {
+        if text.hasPrefix("tcp://") {
+            let rest = text.dropFirst(6)
+            guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]), (1...65535).contains(port), colon != rest.startIndex else {
+                throw TransportSyntaxError(text: text)
+            }
+            return .tcp(host: String(rest[..<colon]), port: port)
+        }
+        if text.hasPrefix("rtu:") {
+            let rest = text.dropFirst(4)
+            guard let at = rest.lastIndex(of: "@"), rest.first == "/" else { throw TransportSyntaxError(text: text) }
+            let line = rest[rest.index(after: at)...]
+            guard let dash = line.firstIndex(of: "-"), let baud = Int(line[..<dash]), baud > 0 else { throw TransportSyntaxError(text: text) }
+            let frame = Array(line[line.index(after: dash)...])
+            guard frame.count == 3, let bits = Int(String(frame[0])), [5, 6, 7, 8].contains(bits),
+                let parity = Parity(rawValue: String(frame[1])), let stop = Int(String(frame[2])), [1, 2].contains(stop)
+            else { throw TransportSyntaxError(text: text) }
+            return .rtu(device: String(rest[..<at]), baud: baud, parity: parity, dataBits: bits, stopBits: stop)
+        }
+        throw TransportSyntaxError(text: text)
+    }
+
     public var description: String {
         switch self {
         case .tcp(let host, let port): "tcp://\(host):\(port)"
         case .rtu(let device, let baud, let parity, let dataBits, let stopBits): "rtu:\(device)@\(baud)-\(dataBits)\(parity.rawValue)\(stopBits)"
         }
     }
+}
+
+public struct TransportSyntaxError: Error, CustomStringConvertible, Sendable {
+    public let text: String
+    public var description: String { "'\(text)' is not tcp://HOST:PORT or rtu:/dev/DEVICE@BAUD-8N1 (data bits 5–8, parity N/E/O, stop bits 1–2)" }
 }
 
 /// A failed Modbus operation: which device, which operation and register, and libmodbus's reason.

@@ -1,11 +1,13 @@
 import ArgumentParser
+import Foundation
 import Logging
 import WeighpointService
 
-/// The unit's daemon. So far it establishes and logs the software identity at start (OIML D 31);
-/// the services (WIM, cameras, store, delivery, console) are wired in as they land.
+/// The unit's daemon: loads and validates the station configuration, establishes the software
+/// identity (OIML D 31), and runs the unit (WIM, cameras, plate reads, decisions, evidence store,
+/// delivery, health and metrics) until SIGTERM.
 @main
-struct Weighpointd: ParsableCommand {
+struct Weighpointd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "weighpointd",
         abstract: "The Weighpoint unit daemon.")
@@ -13,7 +15,23 @@ struct Weighpointd: ParsableCommand {
     @Flag(help: "Print the software identity and exit.")
     var version = false
 
-    func run() throws {
+    @Option(name: .customLong("check-config"), help: "Validate this station configuration, print every problem with file, line and key, and exit (1 when there are problems).")
+    var checkConfig: String?
+
+    @Option(help: "The station configuration.")
+    var config = "/etc/weighpoint/station.toml"
+
+    func run() async throws {
+        if let checkConfig {
+            do {
+                let c = try StationConfig.load(path: checkConfig)
+                print("\(checkConfig): ok (station \(c.station.code), device \(c.station.deviceID), \(c.lanes.count) lane(s), \(c.cameras.count) camera(s), WIM \(c.wim.profile.name) on \(c.wim.transport))")
+                return
+            } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
         LoggingSystem.bootstrap(KeyValueLogHandler.init)
         let log = Logger(label: "weighpointd")
         let identity: SoftwareIdentity
@@ -27,8 +45,23 @@ struct Weighpointd: ParsableCommand {
             print(identity.lines.joined(separator: "\n"))
             return
         }
-        log.info("start", metadata: ["version": "\(identity.version)", "sha256": "\(identity.executableSHA256)"])
-        log.error("no services are configured in this build; nothing to run")
-        throw ExitCode(1)
+        log.info("start", metadata: ["version": "\(identity.version)", "sha256": "\(identity.executableSHA256)", "config": "\(config)"])
+        let station: StationConfig
+        do {
+            station = try StationConfig.load(path: config)
+        } catch {
+            for p in error.problems { log.critical("configuration", metadata: ["problem": "\(p)"]) }
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let unit: StationUnit
+        do {
+            unit = try StationUnit(config: station, software: identity, logger: log)
+        } catch {
+            log.critical("cannot start the unit", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        try await UnitRunner.run(unit: unit, logger: log)
+        log.info("stopped")
     }
 }

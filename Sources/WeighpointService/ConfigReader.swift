@@ -1,0 +1,211 @@
+import TOMLKit
+
+/// One problem in a configuration file: where (file, line, key) and what.
+public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
+    public let file: String
+    public let line: Int?
+    public let key: String
+    public let message: String
+    public var description: String { "\(file):\(line.map(String.init) ?? "-"): \(key): \(message)" }
+}
+
+/// The configuration could not be used; every problem found is listed, not just the first.
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public let problems: [ConfigProblem]
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+}
+
+/// Line numbers of keys in TOML text, by full key path (`cameras[1].lane`, `wim.profile`).
+/// TOMLKit does not expose where a key was written, so the text is scanned: table headers,
+/// arrays of tables (counted) and `key =` lines. A key without its own line (an inline table's
+/// member) gets the line of the nearest enclosing key or table found.
+struct TOMLKeyLines {
+    private var lines: [String: Int] = [:]
+
+    init(_ text: String) {
+        var current = ""
+        var arrayCounts: [String: Int] = [:]
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = String(raw).trimmed(" \t\r")
+            let n = i + 1
+            if line.hasPrefix("[[") , let end = line.range(of: "]]") {
+                let name = String(line[line.index(line.startIndex, offsetBy: 2)..<end.lowerBound]).trimmed(" \t")
+                let index = arrayCounts[name, default: 0]
+                arrayCounts[name] = index + 1
+                current = "\(name)[\(index)]"
+                lines[current] = n
+                lines[name] = lines[name] ?? n
+            } else if line.hasPrefix("["), let end = line.firstIndex(of: "]") {
+                current = String(line[line.index(after: line.startIndex)..<end]).trimmed(" \t")
+                lines[current] = n
+            } else if let eq = line.firstIndex(of: "="), !line.hasPrefix("#") {
+                var key = String(line[..<eq]).trimmed(" \t")
+                if key.hasPrefix("\"") && key.hasSuffix("\"") && key.count >= 2 { key = String(key.dropFirst().dropLast()) }
+                guard !key.isEmpty else { continue }
+                lines[current.isEmpty ? key : "\(current).\(key)"] = n
+            }
+        }
+    }
+
+    /// The line of `key`, or of its nearest ancestor that has one.
+    func line(of key: String) -> Int? {
+        var k = key
+        while true {
+            if let n = lines[k] { return n }
+            guard let cut = k.lastIndex(where: { $0 == "." || $0 == "[" }) else { return nil }
+            k = String(k[..<cut])
+        }
+    }
+}
+
+extension String {
+    fileprivate func trimmed(_ set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s.removeFirst() }
+        while let l = s.last, set.contains(l) { s.removeLast() }
+        return String(s)
+    }
+}
+
+/// Collects problems while reading typed values; a missing or wrong value yields nil and a
+/// problem naming its key and line, so one pass reports everything wrong with a file.
+final class ConfigReader {
+    let file: String
+    let lines: TOMLKeyLines
+    private(set) var problems: [ConfigProblem] = []
+
+    init(file: String, text: String) {
+        self.file = file
+        self.lines = TOMLKeyLines(text)
+    }
+
+    func problem(_ key: String, _ message: String) {
+        problems.append(ConfigProblem(file: file, line: lines.line(of: key), key: key, message: message))
+    }
+
+    /// A section: a table at `key` of `parent`.
+    struct Section {
+        let table: TOMLTable?
+        let path: String
+        let reader: ConfigReader
+
+        func key(_ k: String) -> String { path.isEmpty ? k : "\(path).\(k)" }
+        func has(_ k: String) -> Bool { table?.contains(key: k) ?? false }
+
+        /// Keys present that the reader does not know: a misspelt key must not be ignored silently.
+        func rejectUnknown(_ known: Set<String>) {
+            for k in table?.keys ?? [] where !known.contains(k) {
+                reader.problem(key(k), "unknown key (known here: \(known.sorted().joined(separator: ", ")))")
+            }
+        }
+
+        func section(_ k: String, required: Bool = true) -> Section {
+            guard let v = table?[k] else {
+                if required && table != nil { reader.problem(key(k), "missing table") }
+                return Section(table: nil, path: key(k), reader: reader)
+            }
+            guard let t = v.table else {
+                reader.problem(key(k), "must be a table")
+                return Section(table: nil, path: key(k), reader: reader)
+            }
+            return Section(table: t, path: key(k), reader: reader)
+        }
+
+        func sections(_ k: String) -> [Section] {
+            guard let v = table?[k] else { return [] }
+            guard let a = v.array else {
+                reader.problem(key(k), "must be an array of tables ([[\(key(k))]])")
+                return []
+            }
+            return a.enumerated().compactMap { i, item in
+                guard let t = item.table else {
+                    reader.problem("\(key(k))[\(i)]", "must be a table")
+                    return nil
+                }
+                return Section(table: t, path: "\(key(k))[\(i)]", reader: reader)
+            }
+        }
+
+        func string(_ k: String, required: Bool = true) -> String? {
+            guard let v = table?[k] else {
+                if required && table != nil { reader.problem(key(k), "missing") }
+                return nil
+            }
+            guard let s = v.string else {
+                reader.problem(key(k), "must be a string")
+                return nil
+            }
+            return s
+        }
+
+        func strings(_ k: String) -> [String]? {
+            guard let v = table?[k] else { return nil }
+            guard let a = v.array, a.allSatisfy({ $0.string != nil }) else {
+                reader.problem(key(k), "must be an array of strings")
+                return nil
+            }
+            return a.map { $0.string! }
+        }
+
+        func int(_ k: String, in range: ClosedRange<Int>, required: Bool = true) -> Int? {
+            guard let v = table?[k] else {
+                if required && table != nil { reader.problem(key(k), "missing") }
+                return nil
+            }
+            guard let i = v.int else {
+                reader.problem(key(k), "must be an integer")
+                return nil
+            }
+            guard range.contains(i) else {
+                reader.problem(key(k), "\(i) is outside \(range.lowerBound)…\(range.upperBound)")
+                return nil
+            }
+            return i
+        }
+
+        func double(_ k: String, in range: ClosedRange<Double>, required: Bool = true) -> Double? {
+            guard let v = table?[k] else {
+                if required && table != nil { reader.problem(key(k), "missing") }
+                return nil
+            }
+            guard let d = v.double ?? v.int.map(Double.init) else {
+                reader.problem(key(k), "must be a number")
+                return nil
+            }
+            guard range.contains(d) else {
+                reader.problem(key(k), "\(d) is outside \(range.lowerBound)…\(range.upperBound)")
+                return nil
+            }
+            return d
+        }
+
+        func bool(_ k: String) -> Bool? {
+            guard let v = table?[k] else { return nil }
+            guard let b = v.bool else {
+                reader.problem(key(k), "must be true or false")
+                return nil
+            }
+            return b
+        }
+
+        func oneOf(_ k: String, _ allowed: [String], required: Bool = true) -> String? {
+            guard let s = string(k, required: required) else { return nil }
+            guard allowed.contains(s) else {
+                reader.problem(key(k), "'\(s)' is not one of \(allowed.joined(separator: ", "))")
+                return nil
+            }
+            return s
+        }
+    }
+
+    func root(_ text: String) -> Section {
+        do {
+            return Section(table: try TOMLTable(string: text), path: "", reader: self)
+        } catch let e as TOMLParseError {
+            problems.append(ConfigProblem(file: file, line: e.source.begin.line, key: "-", message: "TOML syntax, column \(e.source.begin.column): \(e.description)"))
+        } catch {
+            problems.append(ConfigProblem(file: file, line: nil, key: "-", message: "\(error)"))
+        }
+        return Section(table: nil, path: "", reader: self)
+    }
+}

@@ -1,0 +1,301 @@
+import Foundation
+import WeighpointCapture
+import WeighpointCore
+import WeighpointEvidence
+import WeighpointModbus
+
+/// The station configuration: one human-edited TOML file (Hardware/station.example.toml is the
+/// annotated template). Relative paths in it are relative to the file's directory.
+public struct StationConfig: Sendable {
+    public struct Station: Sendable {
+        public var code: String
+        public var deviceID: String
+        /// `fixed` (治超站) or `video` (non-site video evidence point).
+        public var siteType: String
+        public var name: String?
+        public var road: String?
+        public var stake: String?
+        public var direction: String?
+        public var latitude: Double?
+        public var longitude: Double?
+    }
+
+    public struct Lane: Sendable {
+        public var number: Int
+        public var direction: String?
+    }
+
+    public struct WIM: Sendable {
+        public var profile: WIMProfile
+        public var transport: ModbusTransport
+        public var unitID: Int?
+        public var pollIntervalMs: Int
+        public var responseTimeoutMs: Int
+        public var model: String
+        public var serial: String
+        public var accuracyClass: String
+        public var certificate: String?
+        public var certificateValidUntil: String?
+    }
+
+    public enum CameraSource: Sendable, Equatable {
+        case device(String)
+        case replay(directory: String, fps: Double)
+    }
+
+    public struct CameraConfig: Sendable {
+        public var id: String
+        public var lane: Int
+        public var role: CameraRole
+        public var distanceM: Double
+        public var source: CameraSource
+        public var formats: [PixelFormat]
+        public var width: Int
+        public var height: Int
+        public var fps: Int
+        public var preWindowS: Double
+        public var postWindowS: Double
+        public var jpegQuality: Int
+        /// How far from the expected time a frame may be and still be evidence, ms.
+        public var toleranceMs: Int
+    }
+
+    public struct WatchListConfig: Sendable {
+        public var name: String
+        public var file: String
+    }
+
+    public struct Rules: Sendable {
+        public var tolerance: Tolerance
+        public var matchWindowMs: Int
+        public var permitsFile: String?
+        public var watchLists: [WatchListConfig]
+    }
+
+    public struct Storage: Sendable {
+        public var data: String
+        public var retentionDays: Int?
+        public var minFreeMB: Int
+    }
+
+    public struct Signing: Sendable {
+        public var key: String
+        public var distinguishingID: String?
+    }
+
+    public struct CaseSystem: Sendable {
+        public var url: String
+        public var clientCertificate: String?
+        public var clientKey: String?
+        public var caBundle: String?
+        public var tokenFile: String?
+        public var format: String
+    }
+
+    public struct Console: Sendable {
+        public var port: String
+        public var baud: Int
+        public var techniciansFile: String?
+    }
+
+    public var file: String
+    public var station: Station
+    public var lanes: [Lane]
+    public var wim: WIM
+    public var cameras: [CameraConfig]
+    /// The unit's HTTP endpoint (host:port): plate reads in, health and metrics out.
+    public var httpListen: String
+    public var rules: Rules
+    public var storage: Storage
+    public var signing: Signing
+    public var caseSystem: CaseSystem?
+    public var console: Console?
+
+    /// Loads and validates; throws `ConfigError` listing every problem with file, line and key.
+    public static func load(path: String) throws(ConfigError) -> StationConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(problems: [ConfigProblem(file: path, line: nil, key: "-", message: "cannot read the file")])
+        }
+        return try parse(String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> StationConfig {
+        let r = ConfigReader(file: file, text: text)
+        let root = r.root(text)
+        guard root.table != nil else { throw ConfigError(problems: r.problems) }
+        let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        func resolve(_ p: String?) -> String? {
+            guard let p else { return nil }
+            return p.hasPrefix("/") ? p : base + "/" + p
+        }
+        func mustExist(_ p: String?, key: String, what: String) {
+            guard let p else { return }
+            if !FileManager.default.fileExists(atPath: p) { r.problem(key, "\(what) \(p) does not exist") }
+        }
+        root.rejectUnknown(["station", "lanes", "wim", "cameras", "http", "rules", "storage", "signing", "case_system", "console"])
+
+        // [station]
+        let s = root.section("station")
+        s.rejectUnknown(["code", "device_id", "site_type", "name", "road", "stake", "direction", "latitude", "longitude"])
+        let station = Station(
+            code: s.string("code") ?? "", deviceID: s.string("device_id") ?? "", siteType: s.oneOf("site_type", ["fixed", "video"]) ?? "fixed",
+            name: s.string("name", required: false), road: s.string("road", required: false), stake: s.string("stake", required: false),
+            direction: s.string("direction", required: false),
+            latitude: s.double("latitude", in: -90...90, required: false), longitude: s.double("longitude", in: -180...180, required: false))
+        if let id = s.string("device_id", required: false), id.isEmpty || id.contains(where: { $0 == "/" || $0 == " " }) {
+            s.reader.problem(s.key("device_id"), "must be non-empty without '/' or spaces (it names the device in every record)")
+        }
+
+        // [[lanes]]
+        var lanes: [Lane] = []
+        let laneSections = root.sections("lanes")
+        if laneSections.isEmpty { r.problem("lanes", "at least one [[lanes]] entry is needed") }
+        for l in laneSections {
+            l.rejectUnknown(["number", "direction"])
+            guard let n = l.int("number", in: 1...16) else { continue }
+            if lanes.contains(where: { $0.number == n }) { r.problem(l.key("number"), "lane \(n) is configured twice") }
+            lanes.append(Lane(number: n, direction: l.string("direction", required: false)))
+        }
+        let laneNumbers = Set(lanes.map(\.number))
+
+        // [wim]
+        let w = root.section("wim")
+        w.rejectUnknown(["profile", "transport", "unit_id", "poll_interval_ms", "response_timeout_ms", "model", "serial", "accuracy_class", "certificate", "certificate_valid_until"])
+        var profile: WIMProfile?
+        if let name = w.string("profile") {
+            do { profile = try WIMProfile.load(name.contains("/") ? resolve(name)! : name) } catch { r.problem(w.key("profile"), "\(error)") }
+        }
+        var transport: ModbusTransport?
+        if let t = w.string("transport") {
+            do { transport = try ModbusTransport.parse(t) } catch { r.problem(w.key("transport"), "\(error)") }
+        }
+        let accuracy = w.oneOf("accuracy_class", ["0.2", "0.5", "1", "2", "5", "7", "10", "15"])
+        let wimModel = w.string("model"), wimSerial = w.string("serial")
+        // [[cameras]]
+        var cameras: [CameraConfig] = []
+        for c in root.sections("cameras") {
+            c.rejectUnknown(["id", "lane", "role", "distance_m", "device", "replay", "replay_fps", "format", "width", "height", "fps", "pre_window_s", "post_window_s", "jpeg_quality", "tolerance_ms"])
+            let id = c.string("id") ?? ""
+            if cameras.contains(where: { $0.id == id }) { r.problem(c.key("id"), "camera '\(id)' is configured twice") }
+            let lane = c.int("lane", in: 1...16)
+            if let lane, !laneNumbers.isEmpty, !laneNumbers.contains(lane) {
+                r.problem(c.key("lane"), "lane \(lane) is not one of the configured lanes \(laneNumbers.sorted())")
+            }
+            let role = c.oneOf("role", CameraRole.allCases.map(\.rawValue)).flatMap(CameraRole.init(rawValue:))
+            var source: CameraSource?
+            switch (c.string("device", required: false), c.string("replay", required: false)) {
+            case (let d?, nil): source = .device(d)
+            case (nil, let dir?):
+                let path = resolve(dir)!
+                mustExist(path, key: c.key("replay"), what: "replay directory")
+                source = .replay(directory: path, fps: c.double("replay_fps", in: 0.1...120, required: false) ?? 25)
+            case (nil, nil): r.problem(c.key("device"), "give either device (a V4L2 path) or replay (a directory of JPEG frames)")
+            case (_?, _?): r.problem(c.key("replay"), "give either device or replay, not both")
+            }
+            var formats: [PixelFormat] = [.mjpeg, .yuyv, .rgb24]
+            if let names = c.strings("format") {
+                formats = names.compactMap { n in
+                    guard let f = PixelFormat(rawValue: n) else {
+                        r.problem(c.key("format"), "'\(n)' is not one of mjpeg, yuyv, rgb24")
+                        return nil
+                    }
+                    return f
+                }
+            }
+            let pre = c.double("pre_window_s", in: 0...60, required: false) ?? 3
+            let post = c.double("post_window_s", in: 0...60, required: false) ?? 3
+            cameras.append(CameraConfig(
+                id: id, lane: lane ?? 0, role: role ?? .front, distanceM: c.double("distance_m", in: -100...100) ?? 0, source: source ?? .device(""),
+                formats: formats, width: c.int("width", in: 16...8192, required: false) ?? 1920, height: c.int("height", in: 16...8192, required: false) ?? 1080,
+                fps: c.int("fps", in: 1...120, required: false) ?? 25, preWindowS: pre, postWindowS: post,
+                jpegQuality: c.int("jpeg_quality", in: 1...100, required: false) ?? 85, toleranceMs: c.int("tolerance_ms", in: 1...10_000, required: false) ?? 500))
+        }
+
+        // [http]
+        let http = root.section("http")
+        http.rejectUnknown(["listen"])
+        let httpListen = http.string("listen") ?? ""
+        if !httpListen.isEmpty && HostPort(httpListen) == nil { r.problem(http.key("listen"), "'\(httpListen)' is not host:port") }
+
+        // [rules]
+        let ru = root.section("rules")
+        ru.rejectUnknown(["tolerance_percent", "tolerance_kg", "match_window_ms", "permits", "watch_lists"])
+        let pct = ru.double("tolerance_percent", in: 0...20, required: false) ?? 0
+        var watch: [WatchListConfig] = []
+        for wl in ru.sections("watch_lists") {
+            wl.rejectUnknown(["name", "file"])
+            let file = resolve(wl.string("file"))
+            mustExist(file, key: wl.key("file"), what: "watch list")
+            watch.append(WatchListConfig(name: wl.string("name") ?? "", file: file ?? ""))
+        }
+        let permits = resolve(ru.string("permits", required: false))
+        mustExist(permits, key: ru.key("permits"), what: "permit file")
+        let rules = Rules(
+            tolerance: Tolerance(percentHundredths: Int((pct * 100).rounded()), kg: ru.int("tolerance_kg", in: 0...5_000, required: false) ?? 0),
+            matchWindowMs: ru.int("match_window_ms", in: 50...30_000, required: false) ?? 1500, permitsFile: permits, watchLists: watch)
+
+        // [storage], [signing]
+        let st = root.section("storage")
+        st.rejectUnknown(["data", "retention_days", "min_free_mb"])
+        let storage = Storage(
+            data: resolve(st.string("data")) ?? "", retentionDays: st.int("retention_days", in: 1...36_500, required: false),
+            minFreeMB: st.int("min_free_mb", in: 0...1_000_000, required: false) ?? 256)
+        let sg = root.section("signing")
+        sg.rejectUnknown(["key", "distinguishing_id"])
+        let keyPath = resolve(sg.string("key"))
+        if let keyPath {
+            do { _ = try SigningKey.load(path: keyPath) } catch { r.problem(sg.key("key"), "\(error)") }
+        }
+        let signing = Signing(key: keyPath ?? "", distinguishingID: sg.string("distinguishing_id", required: false))
+
+        // [case_system], [console]: optional sections.
+        var caseSystem: CaseSystem?
+        if root.has("case_system") {
+            let cs = root.section("case_system")
+            cs.rejectUnknown(["url", "client_certificate", "client_key", "ca_bundle", "token_file", "format"])
+            let url = cs.string("url") ?? ""
+            if !url.isEmpty && !(url.hasPrefix("https://") || url.hasPrefix("http://")) { r.problem(cs.key("url"), "must start with https:// (or http:// on loopback)") }
+            let files = ["client_certificate", "client_key", "ca_bundle", "token_file"].map { k -> String? in
+                let p = resolve(cs.string(k, required: false))
+                mustExist(p, key: cs.key(k), what: "file")
+                return p
+            }
+            if (files[0] == nil) != (files[1] == nil) { r.problem(cs.key("client_key"), "client_certificate and client_key go together") }
+            caseSystem = CaseSystem(
+                url: url, clientCertificate: files[0], clientKey: files[1], caBundle: files[2], tokenFile: files[3],
+                format: cs.oneOf("format", ["weighpoint", "overload-exchange"], required: false) ?? "weighpoint")
+        }
+        var console: Console?
+        if root.has("console") {
+            let co = root.section("console")
+            co.rejectUnknown(["port", "baud", "technicians"])
+            console = Console(
+                port: co.string("port") ?? "", baud: co.int("baud", in: 1200...4_000_000, required: false) ?? 115_200,
+                techniciansFile: resolve(co.string("technicians", required: false)))
+        }
+
+        guard r.problems.isEmpty, let profile, let transport else { throw ConfigError(problems: r.problems) }
+        let wim = WIM(
+            profile: profile, transport: transport, unitID: w.int("unit_id", in: 0...247, required: false),
+            pollIntervalMs: w.int("poll_interval_ms", in: 5...10_000, required: false) ?? 50,
+            responseTimeoutMs: w.int("response_timeout_ms", in: 10...60_000, required: false) ?? 500,
+            model: wimModel ?? "", serial: wimSerial ?? "", accuracyClass: accuracy ?? "",
+            certificate: w.string("certificate", required: false), certificateValidUntil: w.string("certificate_valid_until", required: false))
+
+        return StationConfig(
+            file: file, station: station, lanes: lanes, wim: wim, cameras: cameras, httpListen: httpListen,
+            rules: rules, storage: storage, signing: signing, caseSystem: caseSystem, console: console)
+    }
+}
+
+/// `host:port`.
+public struct HostPort: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let p = Int(text[text.index(after: colon)...]), (0...65535).contains(p) else { return nil }
+        host = String(text[..<colon])
+        port = p
+        if host.isEmpty { return nil }
+    }
+}

@@ -1,0 +1,383 @@
+import Foundation
+import Logging
+import WeighpointCapture
+import WeighpointCore
+import WeighpointEvidence
+import WeighpointModbus
+
+/// Counters and gauges of the running unit, rendered in the Prometheus text format.
+public final class UnitMetrics: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counters: [String: Double] = [:]
+    private var gauges: [String: Double] = [:]
+    private var help: [String: (type: String, text: String)] = [:]
+
+    public init() {}
+
+    func describe(_ name: String, _ type: String, _ text: String) { lock.withLock { help[name] = (type, text) } }
+
+    public func add(_ name: String, _ labels: String = "", _ v: Double = 1) {
+        lock.withLock { counters[name + (labels.isEmpty ? "" : "{\(labels)}"), default: 0] += v }
+    }
+
+    public func set(_ name: String, _ labels: String = "", _ v: Double) {
+        lock.withLock { gauges[name + (labels.isEmpty ? "" : "{\(labels)}")] = v }
+    }
+
+    public func value(_ series: String) -> Double? { lock.withLock { counters[series] ?? gauges[series] } }
+
+    /// The exposition text: `# HELP`/`# TYPE` once per metric, then its series sorted.
+    public func render() -> String {
+        lock.withLock {
+            var out = ""
+            let all = counters.merging(gauges) { a, _ in a }
+            let byName = Dictionary(grouping: all.keys) { String($0.prefix { $0 != "{" }) }
+            for name in byName.keys.sorted() {
+                if let h = help[name] { out += "# HELP \(name) \(h.text)\n# TYPE \(name) \(h.type)\n" }
+                for series in byName[name]!.sorted() { out += "\(series) \(Self.number(all[series]!))\n" }
+            }
+            return out
+        }
+    }
+
+    static func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v) }
+}
+
+/// Plate reads waiting for their weighings: kept for as long as a weighing could still claim them.
+final class PlateReadBuffer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var reads: [PlateRead] = []
+
+    func add(_ r: [PlateRead]) { lock.withLock { reads += r } }
+    var all: [PlateRead] { lock.withLock { reads } }
+    func prune(before t: Timestamp) { lock.withLock { reads.removeAll { $0.time < t } } }
+    /// Reads given to a weighing are spent: a later weighing must not take them again.
+    func remove(_ used: Set<PlateRead>) { lock.withLock { reads.removeAll { used.contains($0) } } }
+}
+
+/// The unit: the WIM driver, the cameras and their rings, plate reads, the decision core and the
+/// evidence store, wired as in DESIGN.md. Weighings wait until every camera's expected read time
+/// plus the match window has passed, are then associated jointly with the reads at hand, assessed,
+/// and every decision except `ok` becomes a signed record with its evidence frames. A camera that
+/// is down or has no frame near its expected time is named in the record (`evidence_missing`).
+public final class StationUnit: @unchecked Sendable {
+    public let config: StationConfig
+    public let store: EvidenceStore
+    public let metrics = UnitMetrics()
+    let log: Logger
+    let associator: Associator
+    let assessor: Assessor
+    let watchLists: [WatchedPlateList]
+    let reads = PlateReadBuffer()
+    private let rings: [String: FrameRing]
+    private var cameraServices: [String: CameraService] = [:]
+    private var replays: [String: ReplayCamera] = [:]
+    private var driver: WIMDriver?
+    private let lock = NSLock()
+    private var pending: [Weighing] = []
+    private var wimState = "not started"
+    private let encoders: [String: JPEGEncoder]
+    /// Largest expected-time offset of any camera, µs: how long a weighing waits for its reads.
+    private let maxOffsetMicroseconds: Int64
+    /// Called with each decision as it is made (the demo prints them).
+    public var onDecision: @Sendable (Weighing, OverloadAssessment, PlateRead?, PlateRead?, StoredRecord?) -> Void = { _, _, _, _, _ in }
+
+    public init(config: StationConfig, software: SoftwareIdentity, logger: Logger) throws {
+        self.config = config
+        self.log = logger
+        let key = try SigningKey.load(path: config.signing.key, distinguishingID: config.signing.distinguishingID ?? defaultSM2DistinguishingID)
+        let profileBytes = FileManager.default.contents(atPath: config.wim.profile.source).map { [UInt8]($0) } ?? []
+        var station: [String: JSONValue] = ["code": .string(config.station.code), "site_type": .string(config.station.siteType)]
+        if let v = config.station.name { station["name"] = .string(v) }
+        if let v = config.station.road { station["road"] = .string(v) }
+        if let v = config.station.stake { station["stake"] = .string(v) }
+        if let v = config.station.direction { station["direction"] = .string(v) }
+        if let v = config.station.latitude { station["latitude"] = .double(v) }
+        if let v = config.station.longitude { station["longitude"] = .double(v) }
+        var instrument: [String: JSONValue] = [
+            "model": .string(config.wim.model), "serial": .string(config.wim.serial), "accuracy_class": .string(config.wim.accuracyClass),
+        ]
+        if let v = config.wim.certificate { instrument["certificate"] = .string(v) }
+        if let v = config.wim.certificateValidUntil { instrument["certificate_valid_until"] = .string(v) }
+        let identity = UnitIdentity(
+            deviceID: config.station.deviceID, station: station, instrument: instrument,
+            calibrationProfileSHA256: try Digest.hexDigest(of: profileBytes), softwareVersion: software.version, softwareSHA256: software.executableSHA256)
+        store = try EvidenceStore(directory: config.storage.data, key: key, identity: identity, minimumFreeBytes: Int64(config.storage.minFreeMB) << 20)
+        for p in store.startupProblems { logger.warning("store startup check", metadata: ["problem": "\(p)"]) }
+
+        let cams = config.cameras.map { Camera(id: $0.id, lane: $0.lane, role: $0.role, distanceM: $0.distanceM) }
+        associator = Associator(cameras: cams, windowMilliseconds: Int64(config.rules.matchWindowMs))
+        var permits: [Permit] = []
+        if let file = config.rules.permitsFile { permits = try PermitFile.read(file) }
+        assessor = Assessor(rules: AssessmentRules(tolerance: config.rules.tolerance), permits: PermitBook(permits))
+        watchLists = try config.rules.watchLists.map { wl in
+            try WatchedPlateList(path: wl.file) { count, problems in
+                logger.info("watch list loaded", metadata: ["list": "\(wl.name)", "plates": "\(count)", "problems": "\(problems.count)"])
+            }
+        }
+        var rings: [String: FrameRing] = [:]
+        var encoders: [String: JPEGEncoder] = [:]
+        for c in config.cameras {
+            let window = Int64((c.preWindowS + c.postWindowS) * 1_000_000)
+            let slots = max(2, Int((c.preWindowS + c.postWindowS) * Double(c.fps)) + 2)
+            let frameBytes: Int
+            if case .device = c.source { frameBytes = c.width * c.height * (c.formats.first == .rgb24 ? 3 : 2) } else { frameBytes = 64 << 10 }
+            rings[c.id] = FrameRing(camera: c.id, slots: slots, windowMicroseconds: window, frameBytes: frameBytes)
+            encoders[c.id] = try JPEGEncoder(quality: c.jpegQuality)
+        }
+        self.rings = rings
+        self.encoders = encoders
+        maxOffsetMicroseconds = Int64(config.cameras.map { c -> Double in
+            // Expected time is t + d/v; at 5 km/h (the slowest plausible pass) over d metres.
+            abs(c.distanceM) / (5 / 3.6) * 1_000_000 + (c.role == .rear ? 25 / (5 / 3.6) * 1_000_000 : 0)
+        }.max() ?? 0)
+        describeMetrics()
+    }
+
+    private func describeMetrics() {
+        metrics.describe("weighpoint_weighings_total", "counter", "Weighings received from the WIM controller.")
+        metrics.describe("weighpoint_decisions_total", "counter", "Decisions by kind.")
+        metrics.describe("weighpoint_association_misses_total", "counter", "Weighings for which a camera of their lane gave no plate read.")
+        metrics.describe("weighpoint_frames_captured_total", "counter", "Frames pushed into each camera's ring.")
+        metrics.describe("weighpoint_frames_dropped_total", "counter", "Frames overwritten in the ring before use, per camera.")
+        metrics.describe("weighpoint_records_total", "counter", "Signed records committed.")
+        metrics.describe("weighpoint_store_commit_seconds_sum", "counter", "Total time spent committing records (with images, fsynced).")
+        metrics.describe("weighpoint_delivery_backlog", "gauge", "Records not yet acknowledged by the case system.")
+        metrics.describe("weighpoint_delivery_oldest_age_seconds", "gauge", "Age of the oldest unacknowledged record.")
+        metrics.describe("weighpoint_alarm", "gauge", "1 while an alarm is raised.")
+        metrics.describe("weighpoint_wim_gaps_total", "counter", "Controller records never seen (sequence gaps).")
+        metrics.describe("weighpoint_plate_reads_total", "counter", "Plate reads received.")
+    }
+
+    // MARK: start and stop
+
+    /// Starts the cameras and the WIM driver.
+    public func start() throws {
+        for c in config.cameras {
+            let ring = rings[c.id]!
+            switch c.source {
+            case .replay(let dir, let fps):
+                let r = try ReplayCamera(directory: dir, framesPerSecond: fps, ring: ring)
+                r.start()
+                replays[c.id] = r
+            case .device(let path):
+                let log = self.log
+                let s = CameraService(device: path, ring: ring, width: c.width, height: c.height, preferred: c.formats, framesPerSecond: c.fps) { event in
+                    log.notice("camera", metadata: ["camera": "\(c.id)", "event": "\(event)"])
+                }
+                s.start()
+                cameraServices[c.id] = s
+            }
+        }
+        var settings = WIMLinkSettings(transport: config.wim.transport, profile: config.wim.profile, unitId: config.wim.unitID)
+        settings.pollIntervalMs = config.wim.pollIntervalMs
+        settings.responseTimeoutMs = config.wim.responseTimeoutMs
+        let profile = config.wim.profile
+        let d = WIMDriver(settings, lastSequence: nil) { [weak self] event in self?.handle(event, profile: profile) }
+        driver = d
+        d.start()
+        log.info("unit started", metadata: ["device_id": "\(config.station.deviceID)", "cameras": "\(config.cameras.count)", "wim": "\(config.wim.transport)"])
+    }
+
+    private func handle(_ event: WIMEvent, profile: WIMProfile) {
+        switch event {
+        case .weighing(let rec):
+            let w = rec.weighing(profile)
+            lock.withLock { pending.append(w) }
+            metrics.add("weighpoint_weighings_total")
+        case .gap(let missing):
+            metrics.add("weighpoint_wim_gaps_total", "", Double(missing.count))
+            log.error("wim sequence gap", metadata: ["first": "\(missing.lowerBound)", "last": "\(missing.upperBound)"])
+        case .duplicate(let seq):
+            log.notice("wim duplicate", metadata: ["seq": "\(seq)"])
+        case .connected(let what):
+            lock.withLock { wimState = "connected" }
+            log.info("wim connected", metadata: ["link": "\(what)"])
+        case .disconnected(let e):
+            lock.withLock { wimState = "down: \(e)" }
+            log.error("wim down", metadata: ["error": "\(e)"])
+        case .retry(let e):
+            log.notice("wim retry", metadata: ["error": "\(e)"])
+        }
+    }
+
+    /// Stops taking weighings; pending ones are decided by the caller's final `decideDue(flush:)`.
+    public func stopInput() {
+        driver?.stop()
+        log.info("wim stopped", metadata: ["pending": "\(lock.withLock { pending.count })"])
+    }
+
+    public func stopCameras() {
+        for s in cameraServices.values { s.stop() }
+        for r in replays.values { r.stop() }
+    }
+
+    // MARK: plate reads
+
+    /// Adds reads posted by ANPR cameras or a recogniser.
+    public func addReads(_ r: [PlateRead]) {
+        reads.add(r)
+        metrics.add("weighpoint_plate_reads_total", "", Double(r.count))
+    }
+
+    public var cameraIDs: Set<String> { Set(config.cameras.map(\.id)) }
+
+    // MARK: deciding
+
+    /// Decides every weighing whose reads can no longer arrive (all of them when `flush`),
+    /// commits a record for each decision but `ok`, and returns how many were decided.
+    @discardableResult
+    public func decideDue(now: Timestamp = ClockState.now(), flush: Bool = false) async -> Int {
+        let window = Int64(config.rules.matchWindowMs) * 1000
+        let due: [Weighing] = lock.withLock {
+            let ready = pending.filter { flush || now > deadline(of: $0) }.sorted { ($0.time, $0.seq) < ($1.time, $1.seq) }
+            pending.removeAll { w in ready.contains { $0.seq == w.seq } }
+            return ready
+        }
+        guard !due.isEmpty else { return 0 }
+        let available = reads.all
+        let plates = associator.associate(due, available)
+        reads.remove(Set(plates.flatMap { [$0.front, $0.rear].compactMap { $0 } }.map { available[$0] }))
+        for (w, p) in zip(due, plates) {
+            let front = p.front.map { available[$0] }
+            let rear = p.rear.map { available[$0] }
+            let read = [front, rear].compactMap { $0?.normalized }
+            let assessment = assessor.assess(w, plates: read)
+            let hits = watchLists.flatMap { WatchList(name: URL(fileURLWithPath: $0.path).deletingPathExtension().lastPathComponent, index: $0.index).hits(for: read) }
+            metrics.add("weighpoint_decisions_total", "decision=\"\(assessment.decision.rawValue)\"")
+            let laneCams = config.cameras.filter { $0.lane == w.lane && $0.role != .side }
+            if (laneCams.contains { $0.role == .front } && front == nil) || (laneCams.contains { $0.role == .rear } && rear == nil) {
+                metrics.add("weighpoint_association_misses_total")
+            }
+            var stored: StoredRecord?
+            if assessment.decision != .ok {
+                stored = await commit(w, assessment, front: front, rear: rear, hits: hits)
+            }
+            log.info("decision", metadata: [
+                "controller_seq": "\(w.seq)", "lane": "\(w.lane)", "decision": "\(assessment.decision.rawValue)",
+                "plate": "\(front?.normalized ?? "unknown")", "gross_kg": "\(assessment.grossKg)", "record": "\(stored.map { String($0.seq) } ?? "-")",
+            ])
+            onDecision(w, assessment, front, rear, stored)
+        }
+        // A read older than every weighing still waiting (less the window) can match nothing now.
+        let oldestPending = lock.withLock { pending.map(\.time).min() } ?? now
+        reads.prune(before: Timestamp(microseconds: min(oldestPending.microseconds, now.microseconds) - window - 60_000_000))
+        return due.count
+    }
+
+    /// When no read for `w` can still arrive: the latest expected time of its lane's cameras
+    /// (t + d/v, rear cameras add the length) plus the match window; a weighing without a usable
+    /// speed waits the slowest plausible pass.
+    private func deadline(of w: Weighing) -> Timestamp {
+        let window = Int64(config.rules.matchWindowMs) * 1000
+        var latest = w.time
+        for c in config.cameras where c.lane == w.lane {
+            let cam = Camera(id: c.id, lane: c.lane, role: c.role, distanceM: c.distanceM)
+            latest = max(latest, cam.expectedTime(of: w) ?? w.time.adding(microseconds: maxOffsetMicroseconds))
+        }
+        return latest.adding(microseconds: window)
+    }
+
+    private func commit(_ w: Weighing, _ a: OverloadAssessment, front: PlateRead?, rear: PlateRead?, hits: [WatchHit]) async -> StoredRecord? {
+        var content = RecordContent.make(weighing: w, assessment: a, front: front, rear: rear, watchHits: hits)
+        var images: [EvidenceImage] = []
+        var missing: [JSONValue] = []
+        for c in config.cameras where c.lane == w.lane {
+            let camera = Camera(id: c.id, lane: c.lane, role: c.role, distanceM: c.distanceM)
+            guard let expected = camera.expectedTime(of: w) ?? Optional(w.time), let ring = rings[c.id] else { continue }
+            if let s = cameraServices[c.id], s.state.hasPrefix("down") {
+                missing.append(.object(["camera": .string(c.id), "role": .string(c.role.rawValue), "reason": .string("camera \(s.state)")]))
+                continue
+            }
+            let frame = await ring.evidence(at: expected, toleranceMicroseconds: Int64(c.toleranceMs) * 1000, timeoutMilliseconds: Int(c.postWindowS * 1000))
+            guard let frame else {
+                missing.append(.object(["camera": .string(c.id), "role": .string(c.role.rawValue), "reason": .string("no frame within \(c.toleranceMs) ms of \(expected)")]))
+                continue
+            }
+            do {
+                let jpeg = frame.format == .mjpeg ? frame.bytes : try encoders[c.id]!.encode(frame)
+                images.append(EvidenceImage(role: c.role.rawValue, camera: c.id, capturedAt: frame.time, bytes: jpeg))
+            } catch {
+                missing.append(.object(["camera": .string(c.id), "role": .string(c.role.rawValue), "reason": .string("JPEG encoding failed: \(error)")]))
+            }
+        }
+        content["evidence_missing"] = .array(missing)
+        let started = ContinuousClock.now
+        do {
+            let r = try store.commit(content, images: images)
+            let d = ContinuousClock.now - started
+            metrics.add("weighpoint_records_total")
+            metrics.add("weighpoint_store_commit_seconds_sum", "", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+            metrics.add("weighpoint_store_commit_seconds_count")
+            return r
+        } catch {
+            metrics.set("weighpoint_alarm", "alarm=\"store\"", 1)
+            log.critical("record not stored", metadata: ["controller_seq": "\(w.seq)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    // MARK: health
+
+    /// Refreshes gauges from the parts and returns the health document.
+    public func health() -> (healthy: Bool, json: JSONValue) {
+        var cams: [String: JSONValue] = [:]
+        var degraded: [String] = []
+        for c in config.cameras {
+            let ring = rings[c.id]!
+            let stats = ring.statistics
+            metrics.set("weighpoint_frames_captured_total", "camera=\"\(c.id)\"", Double(stats.pushed))
+            metrics.set("weighpoint_frames_dropped_total", "camera=\"\(c.id)\"", Double(stats.evicted))
+            let state = cameraServices[c.id]?.state ?? (replays[c.id] != nil ? "replaying" : "stopped")
+            if state.hasPrefix("down") { degraded.append("camera \(c.id)") }
+            cams[c.id] = .object(["state": .string(state), "frames": .int(Int64(stats.pushed))])
+        }
+        let wim = lock.withLock { wimState }
+        if !wim.hasPrefix("connected") { degraded.append("wim") }
+        let backlog = (try? store.unacknowledged(limit: 100_000)) ?? []
+        metrics.set("weighpoint_delivery_backlog", "", Double(backlog.count))
+        var oldestAge = 0.0
+        if let first = backlog.first, let t = first.json?["time"]?["utc"]?.stringValue, let ts = Timestamp(rfc3339: t) {
+            oldestAge = Double(ClockState.now().microseconds - ts.microseconds) / 1e6
+        }
+        metrics.set("weighpoint_delivery_oldest_age_seconds", "", oldestAge)
+        let refusing = store.refusalReason
+        metrics.set("weighpoint_alarm", "alarm=\"store_refusing\"", refusing == nil ? 0 : 1)
+        let healthy = refusing == nil
+        let doc: JSONValue = .object([
+            "status": .string(!healthy ? "failing" : degraded.isEmpty ? "ok" : "degraded"),
+            "device_id": .string(config.station.deviceID), "wim": .string(wim), "cameras": .object(cams),
+            "store": .string(refusing.map { "refusing new evidence: \($0)" } ?? "ok"),
+            "delivery_backlog": .int(Int64(backlog.count)), "degraded": .array(degraded.map(JSONValue.string)),
+            "pending_weighings": .int(Int64(lock.withLock { pending.count })),
+        ])
+        return (healthy, doc)
+    }
+}
+
+/// A permit file: CSV lines `plate,max_gross_kg,valid_from,valid_until` (RFC 3339 times), `#`
+/// comments. A bad line stops start-up with its line number: a permit silently dropped would
+/// turn a permitted vehicle into a violation.
+public enum PermitFile {
+    public static func read(_ path: String) throws(ConfigError) -> [Permit] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(problems: [ConfigProblem(file: path, line: nil, key: "-", message: "cannot read the permit file")])
+        }
+        var out: [Permit] = []
+        var problems: [ConfigProblem] = []
+        for (i, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            if fields.isEmpty || fields == [""] { continue }
+            func bad(_ m: String) { problems.append(ConfigProblem(file: path, line: i + 1, key: "permit", message: m)) }
+            guard fields.count == 4 else { bad("expected plate,max_gross_kg,valid_from,valid_until; got \(fields.count) fields"); continue }
+            guard (try? Plate(parsing: fields[0])) != nil else { bad("'\(fields[0])' is not a plate"); continue }
+            guard let kg = Int(fields[1]), kg > 0, kg < 200_000 else { bad("max_gross_kg '\(fields[1])' is not a mass in kg"); continue }
+            guard let from = Timestamp(rfc3339: fields[2]), let until = Timestamp(rfc3339: fields[3]) else { bad("valid_from/valid_until must be RFC 3339 times"); continue }
+            guard from < until else { bad("valid_until is not after valid_from"); continue }
+            out.append(Permit(plate: fields[0], validFrom: from, validUntil: until, maxGrossKg: kg))
+        }
+        if !problems.isEmpty { throw ConfigError(problems: problems) }
+        return out
+    }
+}

@@ -1,0 +1,278 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import WeighpointCaseSink
+import WeighpointCore
+import WeighpointEvidence
+import WeighpointModbus
+import WeighpointService
+import WeighpointTesting
+
+/// The whole unit on loopback with no hardware: the WIM simulator on real Modbus TCP, replay
+/// cameras from Images/, simulated ANPR reads posted to the unit's HTTP endpoint, the evidence
+/// store, and the reference case receiver; prints each decision, then a summary, and verifies
+/// the unit's and the receiver's data.
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the whole unit on its simulators for N vehicles, then verify what it wrote and delivered.")
+
+    @Option(help: "Vehicles to drive over the sensor.") var vehicles = 20
+    @Option(help: "Data directory (the unit's store, the receiver's data, the generated station.toml and keys).") var data = "demo-data/unit"
+    @Option(help: "Vehicles per second.") var rate = 2.0
+    @Option(help: "A PKI made by Scripts/make-pki (ca.pem, server.*, client.*): deliver over HTTPS with client certificates; plain HTTP on loopback without it.") var pki: String?
+    @Option(help: "Seed of the synthetic traffic.") var seed: UInt64 = 7
+    @Option(help: "Directory of JPEG frames for the replay cameras (default: Images/ of this project).") var images: String?
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var h = KeyValueLogHandler(label: label)
+            h.logLevel = ProcessInfo.processInfo.environment["WEIGHPOINT_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+            return h
+        }
+        let log = Logger(label: "demo")
+        let fm = FileManager.default
+        let dir = URL(fileURLWithPath: data).standardizedFileURL.path
+        try fm.createDirectory(atPath: dir + "/key", withIntermediateDirectories: true)
+        guard let imageDir = images ?? Self.findImages() else { throw ValidationError("no Images/ directory found; pass --images") }
+
+        // Signing key, trusted by the receiver.
+        let keyPath = dir + "/key/key.pem"
+        if !fm.fileExists(atPath: keyPath) { _ = try SigningKey.generate(.sm2).write(to: dir + "/key") }
+        try fm.createDirectory(atPath: dir + "/trust", withIntermediateDirectories: true)
+        _ = try? fm.removeItem(atPath: dir + "/trust/unit.pem")
+        try fm.copyItem(atPath: dir + "/key/pub.pem", toPath: dir + "/trust/unit.pem")
+
+        // The reference case receiver.
+        let ledger = try CaseLedger(directory: dir + "/case-system", trustedKeys: try CaseLedger.keys(in: dir + "/trust"))
+        let sinkTLS = pki.map { SinkTLS(certificatePath: $0 + "/server.pem", keyPath: $0 + "/server.key", clientCAPath: $0 + "/ca.pem") }
+        let sinkPort = PortBox()
+        let sink = try CaseSink.application(host: "127.0.0.1", port: 0, tls: sinkTLS, ledger: ledger) { sinkPort.set($0) }
+        let sinkTask = Task { try await sink.run() }
+        defer { sinkTask.cancel() }
+        let receiverPort = try await sinkPort.wait()
+
+        // The WIM controller simulator on Modbus TCP loopback.
+        let profile = try WIMProfile.load("generic-wim-v1")
+        let sim = try WIMSimulator(profile: profile, transport: .tcp(host: "127.0.0.1", port: 0))
+        try sim.start()
+        defer { sim.stop() }
+
+        // The station configuration the daemon would read.
+        let scheme = pki == nil ? "http" : "https"
+        var tlsLines = ""
+        if let pki {
+            tlsLines = "client_certificate = \"\(pki)/client.pem\"\nclient_key = \"\(pki)/client.key\"\nca_bundle = \"\(pki)/ca.pem\"\n"
+        }
+        let configPath = dir + "/station.toml"
+        try Self.stationTOML(wimPort: sim.port, images: imageDir, data: dir + "/evidence", key: keyPath, caseURL: "\(scheme)://127.0.0.1:\(receiverPort)", tls: tlsLines)
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        let config: StationConfig
+        do { config = try StationConfig.load(path: configPath) } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        let unit = try StationUnit(config: config, software: try SoftwareIdentity.current(), logger: log)
+        let tally = Tally()
+        unit.onDecision = { w, a, front, rear, stored in
+            tally.count(a.decision)
+            var line = "  #\(w.seq) lane \(w.lane)  \(w.axles.count) axles \(a.grossKg) kg"
+            line += "  \(front?.normalized ?? "plate unknown")\(rear.map { " / \($0.normalized)" } ?? "")"
+            line += "  → \(a.decision.rawValue)"
+            if let kg = a.overloadKg, a.decision == .overload { line += " +\(kg) kg over \(a.limit?.kg ?? 0)" }
+            if !a.reasons.isEmpty && a.decision != .overload { line += " (\(a.reasons.joined(separator: "; ")))" }
+            if let s = stored { line += "  record \(s.seq) (\((try? unit.store.images(of: s.seq).count) ?? 0) images)" }
+            print(line)
+        }
+        print("== unit \(config.station.deviceID) at \(config.station.code): WIM \(config.wim.transport), \(config.cameras.count) replay cameras, case system \(scheme)://127.0.0.1:\(receiverPort)")
+        print("   station configuration: \(configPath)")
+        let traffic = Traffic(unit: unit, sim: sim, profile: profile, vehicles: vehicles, rate: rate, seed: seed, tally: tally)
+        try await UnitRunner.run(unit: unit, logger: log, extra: [traffic]) { traffic.httpPort.set($0) }
+
+        // Summary and verification.
+        let records = try unit.store.records()
+        let unacked = try unit.store.unacknowledged().count
+        print("== \(vehicles) vehicles: " + Decision.allCases.map { "\($0.rawValue) \(tally.value($0))" }.joined(separator: ", "))
+        print("   \(records.count) signed records in \(dir)/evidence, \(records.count - unacked) acknowledged by the case system, \(unacked) waiting")
+        print("   metrics: weighings \(Int(unit.metrics.value("weighpoint_weighings_total") ?? 0)), plate reads \(Int(unit.metrics.value("weighpoint_plate_reads_total") ?? 0)), association misses \(Int(unit.metrics.value("weighpoint_association_misses_total") ?? 0))")
+        var failed = false
+        for d in [dir + "/evidence"] + ((try? fm.contentsOfDirectory(atPath: dir + "/case-system/devices")) ?? []).map({ dir + "/case-system/devices/" + $0 }) {
+            let problems = EvidenceStore.verifyDirectory(d)
+            if problems.isEmpty { print("   verify \(d): OK") } else {
+                failed = true
+                for p in problems { print("   verify \(d): FAIL \(p)") }
+            }
+        }
+        if tally.total != vehicles {
+            print("   only \(tally.total) of \(vehicles) vehicles were decided")
+            failed = true
+        }
+        if failed { throw ExitCode(1) }
+    }
+
+    static func findImages() -> String? {
+        let candidates = [
+            FileManager.default.currentDirectoryPath + "/Images",
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Images").standardized.path,
+        ]
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    static func stationTOML(wimPort: Int, images: String, data: String, key: String, caseURL: String, tls: String) -> String {
+        """
+        # Generated by `weighpoint demo`: a two-lane station on loopback simulators.
+        [station]
+        code = "DEMO-G15-K1234"
+        device_id = "WP-DEMO-0001"
+        site_type = "fixed"
+        name = "演示治超站"
+        road = "G15"
+        stake = "K1234+500"
+        direction = "northbound"
+
+        [[lanes]]
+        number = 1
+        [[lanes]]
+        number = 2
+
+        [wim]
+        profile = "generic-wim-v1"
+        transport = "tcp://127.0.0.1:\(wimPort)"
+        model = "simulator"
+        serial = "SIM-0001"
+        accuracy_class = "5"
+
+        [[cameras]]
+        id = "front-1"
+        lane = 1
+        role = "front"
+        distance_m = 12.0
+        replay = "\(images)"
+        replay_fps = 25
+
+        [[cameras]]
+        id = "rear-1"
+        lane = 1
+        role = "rear"
+        distance_m = 2.0
+        replay = "\(images)"
+        replay_fps = 25
+
+        [[cameras]]
+        id = "front-2"
+        lane = 2
+        role = "front"
+        distance_m = 12.0
+        replay = "\(images)"
+        replay_fps = 25
+
+        [http]
+        listen = "127.0.0.1:0"
+
+        [rules]
+        tolerance_percent = 5
+        match_window_ms = 800
+
+        [storage]
+        data = "\(data)"
+        min_free_mb = 64
+
+        [signing]
+        key = "\(key)"
+
+        [case_system]
+        url = "\(caseURL)"
+        \(tls)
+        """
+    }
+}
+
+/// The demo's traffic: each vehicle goes to the WIM simulator, and its plate read is posted to
+/// the unit's HTTP endpoint at the front camera's expected time (one in ten is not read, one in
+/// ten is read with an OCR look-alike). Returns when every vehicle is decided and delivered,
+/// which shuts the unit down.
+final class Traffic: Service, @unchecked Sendable {
+    let unit: StationUnit
+    let sim: WIMSimulator
+    let profile: WIMProfile
+    let vehicles: Int
+    let rate: Double
+    let seed: UInt64
+    let tally: Tally
+    let httpPort = PortBox()
+
+    init(unit: StationUnit, sim: WIMSimulator, profile: WIMProfile, vehicles: Int, rate: Double, seed: UInt64, tally: Tally) {
+        self.unit = unit
+        self.sim = sim
+        self.profile = profile
+        self.vehicles = vehicles
+        self.rate = rate
+        self.seed = seed
+        self.tally = tally
+    }
+
+    func run() async throws {
+        let port = try await httpPort.wait()
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var gen = TrafficGenerator(seed: seed, lanes: 2, overloadShare: 0.35, flaggedShare: 0.1)
+        var plates = SyntheticPlates(seed: seed)
+        var rng = SplitMix64(seed: seed ^ 0x5eed)
+        var posts: [Task<Void, Never>] = []
+        for _ in 0..<vehicles {
+            let rec = gen.vehicle(at: ClockState.now())
+            sim.enqueue(rec)
+            let w = rec.weighing(profile)
+            let roll = Int.random(in: 0..<10, using: &rng)
+            var text = plates.plate()
+            while text.hasSuffix("挂") { text = plates.plate() }  // a front camera reads the tractor
+            if roll == 1 { text = String(text.prefix(3)) + String(text.dropFirst(3).map { $0 == "8" ? "B" : $0 == "0" ? "D" : $0 }) }
+            for cam in unit.config.cameras where cam.lane == w.lane && cam.role == .front && roll != 0 {
+                let camera = Camera(id: cam.id, lane: cam.lane, role: cam.role, distanceM: cam.distanceM)
+                guard let at = camera.expectedTime(of: w) else { continue }
+                let body = #"{"camera":"\#(cam.id)","time":"\#(at.rfc3339(fractionDigits: 3))","plate":"\#(text)","color":"yellow","confidence":0.9}"#
+                posts.append(Task {
+                    let wait = at.microseconds - ClockState.now().microseconds
+                    if wait > 0 { try? await Task.sleep(for: .microseconds(wait)) }
+                    var req = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/reads")
+                    req.method = .POST
+                    req.body = .bytes(ByteBuffer(string: body))
+                    _ = try? await client.execute(req, timeout: .seconds(5))
+                })
+            }
+            try? await Task.sleep(for: .milliseconds(Int(1000 / rate)))
+        }
+        for p in posts { await p.value }
+        try? await client.shutdown()
+        // Wait until every vehicle is decided and every record acknowledged (at most 60 s).
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if tally.total >= vehicles, (try? unit.store.unacknowledged().count) == 0 { break }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
+
+/// Decisions counted by kind.
+final class Tally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: [Decision: Int] = [:]
+    func count(_ d: Decision) { lock.withLock { counts[d, default: 0] += 1 } }
+    func value(_ d: Decision) -> Int { lock.withLock { counts[d] ?? 0 } }
+    var total: Int { lock.withLock { counts.values.reduce(0, +) } }
+}
+
+/// A port learned once a server is listening.
+final class PortBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var port: Int?
+    func set(_ p: Int) { lock.withLock { port = p } }
+    func wait() async throws -> Int {
+        for _ in 0..<500 {
+            if let p = lock.withLock({ port }) { return p }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw ValidationError("a server did not start listening within 5 s")
+    }
+}
