@@ -111,7 +111,7 @@ let package = Package(
             name: "WeighpointScenarioTests",
             dependencies: ["WeighpointScenario", "WeighpointCore", "WeighpointTesting"],
             resources: [.copy("Scenarios")]),
-        .testTarget(name: "WeighpointServiceTests", dependencies: ["WeighpointService", "WeighpointTesting"]),
+        .testTarget(name: "WeighpointServiceTests", dependencies: ["WeighpointService", "WeighpointTesting", "WeighpointEvidence", "WeighpointCore", "WeighpointModbus"]),
         .testTarget(
             name: "WeighpointUplinkTests",
             dependencies: [

@@ -12,6 +12,12 @@ public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
 /// The configuration could not be used; every problem found is listed, not just the first.
 public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public let problems: [ConfigProblem]
+    /// Problems in file and line order.
+    public init(problems: [ConfigProblem]) {
+        self.problems = problems.enumerated().sorted { a, b in
+            (a.element.file, a.element.line ?? 0, a.offset) < (b.element.file, b.element.line ?? 0, b.offset)
+        }.map(\.element)
+    }
     public var description: String { problems.map(\.description).joined(separator: "\n") }
 }
 

@@ -1,0 +1,206 @@
+import Foundation
+import Testing
+import WeighpointCore
+import WeighpointEvidence
+import WeighpointModbus
+import WeighpointService
+
+/// A directory with a signing key, a permit file and a watch list, and a valid configuration.
+struct ConfigFixture {
+    let dir: String
+    init() throws {
+        dir = NSTemporaryDirectory() + "wp-config-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        _ = try SigningKey.generate(.ed25519).write(to: dir + "/key")
+        try "苏A12345,55000,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z\n".write(toFile: dir + "/permits.csv", atomically: true, encoding: .utf8)
+        try "苏E99999\n".write(toFile: dir + "/blacklist.txt", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir + "/frames", withIntermediateDirectories: true)
+    }
+
+    /// The valid configuration, line by line (tests replace lines to break it).
+    var lines: [String] {
+        """
+        [station]
+        code = "T-1"
+        device_id = "WP-T1"
+        site_type = "fixed"
+
+        [[lanes]]
+        number = 1
+
+        [[lanes]]
+        number = 2
+
+        [wim]
+        profile = "generic-wim-v1"
+        transport = "tcp://127.0.0.1:1502"
+        model = "sim"
+        serial = "S1"
+        accuracy_class = "5"
+
+        [[cameras]]
+        id = "front-1"
+        lane = 1
+        role = "front"
+        distance_m = 12.0
+        replay = "frames"
+
+        [[cameras]]
+        id = "rear-2"
+        lane = 2
+        role = "rear"
+        distance_m = 2.0
+        device = "/dev/video7"
+        format = ["yuyv"]
+        fps = 10
+
+        [http]
+        listen = "127.0.0.1:0"
+
+        [rules]
+        tolerance_percent = 2.5
+        permits = "permits.csv"
+
+        [[rules.watch_lists]]
+        name = "blacklist"
+        file = "blacklist.txt"
+
+        [storage]
+        data = "data"
+
+        [signing]
+        key = "key/key.pem"
+        """.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    func parse(_ lines: [String]) throws(ConfigError) -> StationConfig {
+        try StationConfig.parse(lines.joined(separator: "\n"), file: dir + "/station.toml")
+    }
+
+    /// The problems of the configuration with line `n` (1-based) replaced by `text`.
+    func problems(replacing n: Int, with text: String) -> [ConfigProblem] {
+        var l = lines
+        l[n - 1] = text
+        do {
+            _ = try parse(l)
+            return []
+        } catch {
+            return error.problems
+        }
+    }
+}
+
+@Suite struct StationConfigTests {
+    @Test func theValidConfigurationLoadsWithItsValues() throws {
+        let f = try ConfigFixture()
+        let c = try f.parse(f.lines)
+        #expect(c.station.deviceID == "WP-T1")
+        #expect(c.lanes.map(\.number) == [1, 2])
+        #expect(c.wim.transport == .tcp(host: "127.0.0.1", port: 1502))
+        #expect(c.cameras.map(\.id) == ["front-1", "rear-2"])
+        #expect(c.cameras[0].source == .replay(directory: f.dir + "/frames", fps: 25))
+        #expect(c.cameras[1].source == .device("/dev/video7"))
+        #expect(c.cameras[1].formats == [.yuyv] && c.cameras[1].fps == 10)
+        #expect(c.rules.tolerance == Tolerance(percentHundredths: 250, kg: 0))
+        #expect(c.rules.permitsFile == f.dir + "/permits.csv")
+        #expect(c.storage.data == f.dir + "/data")
+        #expect(c.caseSystem == nil)
+    }
+
+    @Test func eachKindOfMistakeIsReportedWithItsLineAndKey() throws {
+        let f = try ConfigFixture()
+        let cases: [(line: Int, text: String, key: String, says: String)] = [
+            (5, #"devcie_id = "WP-T1""#, "station.devcie_id", "unknown key"),
+            (14, #"transport = "tcp//127.0.0.1""#, "wim.transport", "is not tcp://HOST:PORT"),
+            (17, #"accuracy_class = "3""#, "wim.accuracy_class", "not one of"),
+            (21, "lane = 3", "cameras[0].lane", "not one of the configured lanes"),
+            (22, #"role = "top""#, "cameras[0].role", "not one of"),
+            (24, #"replay = "no-such-dir""#, "cameras[0].replay", "does not exist"),
+            (32, #"format = ["h264"]"#, "cameras[1].format", "'h264' is not one of"),
+            (33, "fps = 500", "cameras[1].fps", "outside"),
+            (36, #"listen = "localhost""#, "http.listen", "not host:port"),
+            (39, "tolerance_percent = \"5\"", "rules.tolerance_percent", "must be a number"),
+            (44, #"file = "missing.txt""#, "rules.watch_lists[0].file", "does not exist"),
+            (50, #"key = "key/nothing.pem""#, "signing.key", "cannot read"),
+        ]
+        for c in cases {
+            let problems = f.problems(replacing: c.line, with: c.text)
+            #expect(problems.count == 1, "line \(c.line) '\(c.text)': \(problems)")
+            guard let p = problems.first else { continue }
+            #expect(p.key == c.key, "\(p)")
+            #expect(p.line == c.line, "\(p)")
+            #expect(p.message.contains(c.says), "\(p)")
+            #expect(p.description.hasPrefix(f.dir + "/station.toml:\(c.line): \(c.key): "))
+        }
+    }
+
+    @Test func everyProblemIsListedInLineOrderNotJustTheFirst() throws {
+        let f = try ConfigFixture()
+        var l = f.lines
+        l[1] = "# code removed"
+        l[20] = "lane = 9"
+        l[49] = #"key = "nope.pem""#
+        do {
+            _ = try f.parse(l)
+            Issue.record("a broken configuration loaded")
+        } catch {
+            #expect(error.problems.map(\.key) == ["station.code", "cameras[0].lane", "signing.key"])
+            #expect(error.problems.map(\.line) == [1, 21, 50])
+        }
+    }
+
+    @Test func syntaxErrorsNameTheirLine() throws {
+        let f = try ConfigFixture()
+        let p = f.problems(replacing: 13, with: "profile = \"generic-wim-v1")
+        #expect(p.count == 1 && p.first?.line == 13, "\(p)")
+    }
+
+    @Test func aBadPermitLineStopsStartUpWithItsLineNumber() throws {
+        let f = try ConfigFixture()
+        try "# plate,max,from,until\n苏A12345,55000,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z\n苏A1,55000,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z\n"
+            .write(toFile: f.dir + "/permits.csv", atomically: true, encoding: .utf8)
+        #expect(throws: ConfigError.self) { try PermitFile.read(f.dir + "/permits.csv") }
+        do { _ = try PermitFile.read(f.dir + "/permits.csv") } catch {
+            #expect(error.problems.map(\.line) == [3])
+            #expect(error.problems.first?.message.contains("'苏A1' is not a plate") == true)
+        }
+    }
+
+    @Test func transportsParseInTheFormTheyPrint() throws {
+        for t: ModbusTransport in [.tcp(host: "10.0.0.5", port: 502), .rtu(device: "/dev/ttyS1", baud: 9600, parity: .even, dataBits: 8, stopBits: 1)] {
+            #expect(try ModbusTransport.parse(t.description) == t)
+        }
+        for bad in ["tcp://host", "rtu:/dev/ttyS1", "rtu:/dev/ttyS1@9600-8X1", "udp://a:1", "tcp://:502"] {
+            #expect(throws: TransportSyntaxError.self) { try ModbusTransport.parse(bad) }
+        }
+    }
+
+    @Test func plateReadsAreCheckedFieldByField() {
+        let cams: Set<String> = ["front-1"]
+        let ok = UnitHTTP.parseReads(Array(#"[{"camera":"front-1","time":"2026-11-28T08:00:01.250Z","plate":"苏a12345","color":"yellow","confidence":0.9}]"#.utf8), cameras: cams)
+        #expect((try? ok.get())?.first?.normalized == "苏A12345")
+        let bad: [(String, String)] = [
+            (#"{"camera":"side-9","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"yellow"}"#, "read 0: camera: 'side-9' is not a configured camera"),
+            (#"[{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"yellow"},{"camera":"front-1","time":"yesterday","plate":"苏A1","color":"blue"}]"#, "read 1: time:"),
+            (#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"purple"}"#, "read 0: color:"),
+            (#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"blue","confidence":1.5}"#, "read 0: confidence: 1.5 is outside"),
+            ("not json", "body is not JSON"),
+        ]
+        for (body, message) in bad {
+            switch UnitHTTP.parseReads(Array(body.utf8), cameras: cams) {
+            case .success: Issue.record("accepted: \(body)")
+            case .failure(let e): #expect(e.message.hasPrefix(message), "\(e.message)")
+            }
+        }
+    }
+
+    @Test func prometheusTextHasHelpTypeAndSortedSeries() {
+        let m = UnitMetrics()
+        m.add("weighpoint_decisions_total", #"decision="overload""#)
+        m.add("weighpoint_decisions_total", #"decision="ok""#, 2)
+        m.set("weighpoint_delivery_backlog", "", 3)
+        let text = m.render()
+        #expect(text.contains("weighpoint_decisions_total{decision=\"ok\"} 2\nweighpoint_decisions_total{decision=\"overload\"} 1\n"))
+        #expect(text.contains("weighpoint_delivery_backlog 3\n"))
+    }
+}
