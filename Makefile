@@ -12,33 +12,37 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Until the whole unit runs on its simulators, the demo replays a day at a two-lane station
-# through the decision core and shows each decision.
+# The whole unit on loopback simulators: the WIM simulator on real Modbus TCP, replay cameras
+# from Images/, simulated ANPR reads posted to the unit's HTTP endpoint, the signed store, and
+# the reference case receiver over HTTPS with client certificates; then the checks an auditor
+# would run on what it left in demo-data/.
 demo: build
 	@echo "== weighpoint version"
 	@$(BIN)/weighpoint version
 	@echo
-	@echo "== weighpoint replay Scenarios/demo-station.jsonl (decisions signed into demo-data/evidence)"
 	@rm -rf demo-data && mkdir -p demo-data
-	@$(BIN)/weighpoint keygen --alg sm2 --out demo-data/key
-	@$(BIN)/weighpoint replay Scenarios/demo-station.jsonl --summary --store demo-data/evidence --key demo-data/key/key.pem | Scripts/show-decisions
+	@Scripts/make-pki demo-data/pki
+	@$(BIN)/weighpoint demo --vehicles 24 --data demo-data/unit --pki demo-data/pki
 	@echo
-	@echo "== the signed records, verified; record 2 exported and checked with the openssl command line"
-	@$(BIN)/weighpoint verify demo-data/evidence
-	@$(BIN)/weighpoint records export --data demo-data/evidence --out demo-data/export-2 2
-	@openssl dgst -sm3 -verify demo-data/export-2/pubkey.pem -sigopt distid:1234567812345678 \
-	  -signature demo-data/export-2/record.sig demo-data/export-2/record.json
+	@echo "== an auditor's checks: weighpoint verify, then record 1 exported and checked with the openssl command line"
+	@$(BIN)/weighpoint verify demo-data/unit/evidence
+	@$(BIN)/weighpoint verify demo-data/unit/case-system
+	@$(BIN)/weighpoint records export --data demo-data/unit/evidence --out demo-data/export-1 1 >/dev/null
+	@openssl dgst -sm3 -verify demo-data/export-1/pubkey.pem -sigopt distid:1234567812345678 \
+	  -signature demo-data/export-1/record.sig demo-data/export-1/record.json
+	@$(BIN)/weighpointd --check-config demo-data/unit/station.toml
 	@echo
-	@echo "== delivery to the reference case-system receiver over HTTPS with client certificates"
-	@Scripts/demo-delivery
+	@echo "== the decision core alone: a day at a two-lane station replayed (Scenarios/demo-station.jsonl)"
+	@$(BIN)/weighpoint replay Scenarios/demo-station.jsonl --summary | Scripts/show-decisions
 	@echo
-	@echo "== a WIM controller simulator on Modbus TCP loopback, read by the driver"
+	@echo "== the WIM driver alone against the simulator, with faults injected"
 	@Scripts/demo-wim
 
 test: build
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	Scripts/crash-test 10
+	Scripts/unit-test
 	Scripts/capture-test
 
 # The full crash test: 50 SIGKILLs of a store under load.

@@ -288,6 +288,15 @@ public final class EvidenceStore: @unchecked Sendable {
         }
     }
 
+    /// The newest record, if any.
+    public func lastRecord() throws(StoreError) -> StoredRecord? {
+        do {
+            return try db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM records ORDER BY seq DESC LIMIT 1").map(Self.record) }
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
     public func record(_ seq: Int64) throws(StoreError) -> StoredRecord? {
         try records(from: seq, limit: 1).first { $0.seq == seq }
     }

@@ -173,10 +173,37 @@ public final class StationUnit: @unchecked Sendable {
         settings.pollIntervalMs = config.wim.pollIntervalMs
         settings.responseTimeoutMs = config.wim.responseTimeoutMs
         let profile = config.wim.profile
-        let d = WIMDriver(settings, lastSequence: nil) { [weak self] event in self?.handle(event, profile: profile) }
+        let resume = resumeSequence()
+        let d = WIMDriver(settings, lastSequence: resume) { [weak self] event in self?.handle(event, profile: profile) }
         driver = d
         d.start()
         log.info("unit started", metadata: ["device_id": "\(config.station.deviceID)", "cameras": "\(config.cameras.count)", "wim": "\(config.wim.transport)"])
+    }
+
+    // MARK: controller sequence across restarts
+
+    private var statePath: String { config.storage.data + "/wim.state" }
+    private var decidedSequence: UInt64?
+
+    /// Where the WIM driver resumes: the controller sequence last decided (written at every
+    /// decision batch and at shutdown), and never below the newest record's, so a weighing that
+    /// was decided before a restart is not read and recorded twice.
+    private func resumeSequence() -> UInt64? {
+        let fromState = (try? String(contentsOfFile: statePath, encoding: .utf8)).flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let fromRecords = (try? store.lastRecord())??.json?["weighing"]?["controller_seq"]?.intValue.map { UInt64($0) }
+        let s = [fromState, fromRecords].compactMap { $0 }.max()
+        log.info("wim resume", metadata: ["after_controller_seq": "\(s.map(String.init) ?? "none")"])
+        return s
+    }
+
+    private func saveDecidedSequence(_ seq: UInt64, sync: Bool) {
+        let tmp = statePath + ".tmp"
+        guard FileManager.default.createFile(atPath: tmp, contents: Data("\(seq)\n".utf8)) else { return }
+        if sync, let h = FileHandle(forUpdatingAtPath: tmp) {
+            try? h.synchronize()
+            try? h.close()
+        }
+        _ = rename(tmp, statePath)
     }
 
     private func handle(_ event: WIMEvent, profile: WIMProfile) {
@@ -258,6 +285,14 @@ public final class StationUnit: @unchecked Sendable {
                 "plate": "\(front?.normalized ?? "unknown")", "gross_kg": "\(assessment.grossKg)", "record": "\(stored.map { String($0.seq) } ?? "-")",
             ])
             onDecision(w, assessment, front, rear, stored)
+        }
+        // Weighings are decided in time order, not always in sequence order: the state is the
+        // highest sequence below which nothing is pending.
+        let stillPending = lock.withLock { pending.map(\.seq).min() }
+        let decidedUpTo = due.map(\.seq).filter { s in stillPending.map { s < $0 } ?? true }.max()
+        if let decidedUpTo, decidedUpTo > (decidedSequence ?? 0) {
+            decidedSequence = decidedUpTo
+            saveDecidedSequence(decidedUpTo, sync: flush)
         }
         // A read older than every weighing still waiting (less the window) can match nothing now.
         let oldestPending = lock.withLock { pending.map(\.time).min() } ?? now

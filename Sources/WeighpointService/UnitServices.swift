@@ -129,7 +129,8 @@ public struct UplinkService: Service {
 
 /// systemd's notify protocol: `READY=1` once, then `WATCHDOG=1` every half watchdog period while
 /// the unit is healthy (a unit that stops answering is restarted by systemd). Datagrams to
-/// $NOTIFY_SOCKET; does nothing when it is not set.
+/// $NOTIFY_SOCKET; does nothing when it is not set. Sends never block: a manager that stops
+/// reading must not stall the unit (a full socket drops the ping, as a missed ping should).
 public struct SystemdNotifier: Service {
     let unit: StationUnit
     let ready: ReadyFlag
@@ -157,7 +158,7 @@ public struct SystemdNotifier: Service {
         let len = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
         _ = message.withCString { m in
             withUnsafePointer(to: &addr) { p in
-                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, m, strlen(m), 0, $0, len) }
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, m, strlen(m), Int32(MSG_DONTWAIT), $0, len) }
             }
         }
     }

@@ -36,6 +36,7 @@ struct Demo: AsyncParsableCommand {
         let fm = FileManager.default
         let dir = URL(fileURLWithPath: data).standardizedFileURL.path
         try fm.createDirectory(atPath: dir + "/key", withIntermediateDirectories: true)
+        let pki = self.pki.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         guard let imageDir = images ?? Self.findImages() else { throw ValidationError("no Images/ directory found; pass --images") }
 
         // Signing key, trusted by the receiver.

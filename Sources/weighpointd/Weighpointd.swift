@@ -32,7 +32,13 @@ struct Weighpointd: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
-        LoggingSystem.bootstrap(KeyValueLogHandler.init)
+        // WEIGHPOINT_LOG=debug|info|notice|warning|error sets the level (default info).
+        let level = ProcessInfo.processInfo.environment["WEIGHPOINT_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = KeyValueLogHandler(label: label)
+            h.logLevel = level
+            return h
+        }
         let log = Logger(label: "weighpointd")
         let identity: SoftwareIdentity
         do {
