@@ -43,6 +43,7 @@ test: build
 	$(SWIFT) test --skip-build
 	Scripts/crash-test 10
 	Scripts/unit-test
+	Scripts/package-test
 	Scripts/capture-test
 
 # The full crash test: 50 SIGKILLs of a store under load.

@@ -25,7 +25,7 @@ struct Weighpointd: AsyncParsableCommand {
         if let checkConfig {
             do {
                 let c = try StationConfig.load(path: checkConfig)
-                print("\(checkConfig): ok (station \(c.station.code), device \(c.station.deviceID), \(c.lanes.count) lane(s), \(c.cameras.count) camera(s), WIM \(c.wim.profile.name) on \(c.wim.transport))")
+                print("\(checkConfig): ok (station \(c.station.code), device \(c.station.deviceID), \(c.lanes.count) lane(s), \(c.cameras.count) camera(s), WIM \(c.wim.profile.name) from \(c.wim.profile.source) on \(c.wim.transport))")
                 return
             } catch {
                 FileHandle.standardError.write(Data("\(error)\n".utf8))
