@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps build demo test clean bench-plates bench-wim bench-store bench-delivery bench-capture crash-test
+.PHONY: all deps build demo test clean bench-plates bench-wim bench-store bench-delivery bench-capture bench-unit crash-test
 
 all: build
 
@@ -72,6 +72,13 @@ bench-store: deps
 bench-capture: deps
 	$(SWIFT) build -c release --product weighpoint
 	Scripts/capture-bench
+
+# One vehicle end to end through the running unit, and the daemon's start-up and memory (BENCHMARKS.md).
+bench-unit: deps
+	$(SWIFT) build -c release --product weighpoint
+	$(SWIFT) build -c release --product weighpointd
+	.build/release/weighpoint unit-bench --rates 10,50 --seconds 20 --dir $(CURDIR)/.build
+	Scripts/daemon-bench
 
 # Backlog drain to the case system (BENCHMARKS.md).
 bench-delivery: deps

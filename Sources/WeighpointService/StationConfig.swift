@@ -218,7 +218,7 @@ public struct StationConfig: Sendable {
         if !httpListen.isEmpty && HostPort(httpListen) == nil { r.problem(http.key("listen"), "'\(httpListen)' is not host:port") }
 
         // [rules]
-        let ru = root.section("rules")
+        let ru = root.section("rules", required: false)
         ru.rejectUnknown(["tolerance_percent", "tolerance_kg", "match_window_ms", "permits", "watch_lists"])
         let pct = ru.double("tolerance_percent", in: 0...20, required: false) ?? 0
         var watch: [WatchListConfig] = []

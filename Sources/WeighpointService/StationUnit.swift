@@ -79,6 +79,10 @@ public final class StationUnit: @unchecked Sendable {
     private let encoders: [String: JPEGEncoder]
     /// Largest expected-time offset of any camera, µs: how long a weighing waits for its reads.
     private let maxOffsetMicroseconds: Int64
+    /// Called after each record is durable: when its weighing arrived from the controller, when
+    /// it became decidable (every read could have arrived), and when the record was durable.
+    public var onRecordTiming: @Sendable (_ received: Timestamp, _ due: Timestamp, _ durable: Timestamp) -> Void = { _, _, _ in }
+    private var receivedAt: [UInt64: Timestamp] = [:]
     /// Called with each decision as it is made (the demo prints them).
     public var onDecision: @Sendable (Weighing, OverloadAssessment, PlateRead?, PlateRead?, StoredRecord?) -> Void = { _, _, _, _, _ in }
 
@@ -123,6 +127,8 @@ public final class StationUnit: @unchecked Sendable {
             let frameBytes: Int
             if case .device = c.source { frameBytes = c.width * c.height * (c.formats.first == .rgb24 ? 3 : 2) } else { frameBytes = 64 << 10 }
             rings[c.id] = FrameRing(camera: c.id, slots: slots, windowMicroseconds: window, frameBytes: frameBytes)
+            // Raw 1080p frames in a 6 s window at 25 fps are 600 MB: say what the ring may hold.
+            logger.info("frame ring", metadata: ["camera": "\(c.id)", "slots": "\(slots)", "reserved_mb": "\(slots * frameBytes >> 20)"])
             encoders[c.id] = try JPEGEncoder(quality: c.jpegQuality)
         }
         self.rings = rings
@@ -210,7 +216,10 @@ public final class StationUnit: @unchecked Sendable {
         switch event {
         case .weighing(let rec):
             let w = rec.weighing(profile)
-            lock.withLock { pending.append(w) }
+            lock.withLock {
+                pending.append(w)
+                receivedAt[w.seq] = ClockState.now()
+            }
             metrics.add("weighpoint_weighings_total")
         case .gap(let missing):
             metrics.add("weighpoint_wim_gaps_total", "", Double(missing.count))
@@ -277,8 +286,10 @@ public final class StationUnit: @unchecked Sendable {
                 metrics.add("weighpoint_association_misses_total")
             }
             var stored: StoredRecord?
+            let received = lock.withLock { receivedAt.removeValue(forKey: w.seq) } ?? now
             if assessment.decision != .ok {
                 stored = await commit(w, assessment, front: front, rear: rear, hits: hits)
+                if stored != nil { onRecordTiming(received, deadline(of: w), ClockState.now()) }
             }
             log.info("decision", metadata: [
                 "controller_seq": "\(w.seq)", "lane": "\(w.lane)", "decision": "\(assessment.decision.rawValue)",

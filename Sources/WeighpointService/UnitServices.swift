@@ -83,7 +83,7 @@ public enum UnitHTTP {
 }
 
 /// The unit as a swift-service-lifecycle service: starts the cameras and the WIM driver, decides
-/// every 100 ms, and on graceful shutdown stops the WIM input, decides and commits everything
+/// every 20 ms, and on graceful shutdown stops the WIM input, decides and commits everything
 /// still pending (reads or not), then stops the cameras. Nothing received is dropped.
 public struct UnitService: Service {
     public let unit: StationUnit
@@ -99,7 +99,7 @@ public struct UnitService: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await unit.decideDue()
-                try? await Task.sleep(for: .milliseconds(100))
+                try? await Task.sleep(for: .milliseconds(20))
             }
         }
         unit.stopInput()
