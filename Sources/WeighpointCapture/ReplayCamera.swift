@@ -3,7 +3,9 @@ import WeighpointCore
 
 /// A camera that plays JPEG files from a directory (Images/) into a frame ring at a given rate,
 /// stamped with the time of playing, for the demo and tests: the same ring, the same selection,
-/// no device.
+/// no device. Each frame gets a JPEG comment (COM segment) naming it a replay with its camera,
+/// sequence and time, so a replayed picture can never pass for a camera's, and no two frames
+/// have the same bytes (the store would otherwise keep one file for many records).
 public final class ReplayCamera: @unchecked Sendable {
     public let ring: FrameRing
     private let frames: [[UInt8]]
@@ -28,10 +30,12 @@ public final class ReplayCamera: @unchecked Sendable {
         lock.withLock { running = true }
         Thread.detachNewThread { [self] in
             var i = 0
+            var stamped: [UInt8] = []
+            stamped.reserveCapacity((frames.map(\.count).max() ?? 0) + 256)
             while lock.withLock({ running }) {
                 let now = Timestamp(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
-                let f = frames[i % frames.count]
-                f.withUnsafeBufferPointer {
+                Self.stamp(frames[i % frames.count], comment: "weighpoint replay camera=\(ring.camera) seq=\(i) time=\(now.rfc3339(fractionDigits: 6))", into: &stamped)
+                stamped.withUnsafeBufferPointer {
                     ring.push(bytes: $0, time: now, sequence: UInt32(truncatingIfNeeded: i), format: .mjpeg, width: dimensions[i % frames.count].0, height: dimensions[i % frames.count].1)
                 }
                 i += 1
@@ -39,6 +43,20 @@ public final class ReplayCamera: @unchecked Sendable {
             }
             finished.signal()
         }
+    }
+
+    /// `jpeg` with a COM segment carrying `comment` right after SOI, written into `out`.
+    static func stamp(_ jpeg: [UInt8], comment: String, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        guard jpeg.count >= 2, jpeg[0] == 0xFF, jpeg[1] == 0xD8 else {
+            out.append(contentsOf: jpeg)
+            return
+        }
+        let text = Array(comment.utf8.prefix(65_000))
+        let length = text.count + 2
+        out.append(contentsOf: [0xFF, 0xD8, 0xFF, 0xFE, UInt8(length >> 8), UInt8(length & 0xFF)])
+        out.append(contentsOf: text)
+        out.append(contentsOf: jpeg[2...])
     }
 
     public func stop() {

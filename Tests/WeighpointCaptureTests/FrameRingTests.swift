@@ -88,4 +88,24 @@ func frame(_ seq: UInt32, at us: Int64, size: Int = 100) -> CapturedFrame {
         #expect(f.width > 0 && f.height > 0)
         #expect(throws: CaptureError.self) { try ReplayCamera(directory: "/nonexistent", framesPerSecond: 1, ring: ring) }
     }
+
+    @Test func everyReplayedFrameSaysItIsAReplayAndDiffersFromTheOthers() throws {
+        let images = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Images").standardized.path
+        let ring = FrameRing(camera: "front-9", slots: 30, windowMicroseconds: 60_000_000)
+        let cam = try ReplayCamera(directory: images, framesPerSecond: 100, ring: ring)
+        cam.start()
+        let deadline = Date().addingTimeInterval(10)
+        while ring.statistics.pushed < 14 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        cam.stop()
+        let frames = ring.frames(from: Timestamp(microseconds: 0), to: ring.newestTime!)
+        #expect(frames.count >= 14)  // more than the 6 sample files: files repeat, frames must not
+        #expect(Set(frames.map(\.bytes)).count == frames.count)
+        for f in frames {
+            #expect(f.bytes.prefix(4) == [0xFF, 0xD8, 0xFF, 0xFE])
+            let length = Int(f.bytes[4]) << 8 | Int(f.bytes[5])
+            let comment = String(decoding: f.bytes[6..<(4 + length)], as: UTF8.self)
+            #expect(comment.hasPrefix("weighpoint replay camera=front-9 seq=\(f.sequence) time="), "\(comment)")
+            #expect(JPEGEncoder.dimensions(of: f.bytes).map { $0.width > 0 } == true)
+        }
+    }
 }
