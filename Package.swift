@@ -32,6 +32,7 @@ let package = Package(
         .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
 
         // Linux calls Swift's Glibc module does not import (adjtimex).
         .target(name: "CLinux"),
@@ -44,7 +45,7 @@ let package = Package(
         .target(
             name: "WeighpointModbus",
             dependencies: ["WeighpointCore", "CModbus", .product(name: "TOMLKit", package: "TOMLKit")]),
-        .target(name: "WeighpointCapture", dependencies: ["WeighpointCore", "CV4L2", "CTurboJPEG"]),
+        .target(name: "WeighpointCapture", dependencies: ["WeighpointCore", "CV4L2", "CTurboJPEG", "CFreeType"]),
         .target(
             name: "WeighpointEvidence",
             dependencies: ["WeighpointCore", "COpenSSL", "CLinux", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -77,6 +77,9 @@ public final class StationUnit: @unchecked Sendable {
     private var pending: [Weighing] = []
     private var wimState = "not started"
     private let encoders: [String: JPEGEncoder]
+    private let pictureRenderer: TextRenderer?
+    private let pictureProblem: String?
+    private let pictureEncoder: JPEGEncoder
     /// Largest expected-time offset of any camera, µs: how long a weighing waits for its reads.
     private let maxOffsetMicroseconds: Int64
     /// Called after each record is durable: when its weighing arrived from the controller, when
@@ -133,6 +136,17 @@ public final class StationUnit: @unchecked Sendable {
         }
         self.rings = rings
         self.encoders = encoders
+        pictureEncoder = try JPEGEncoder(quality: 85)
+        do {
+            let r = try TextRenderer()
+            pictureRenderer = r
+            pictureProblem = nil
+            logger.info("evidence picture font", metadata: ["font": "\(r.fontPath)"])
+        } catch {
+            pictureRenderer = nil
+            pictureProblem = "no composite picture: \(error)"
+            logger.error("evidence picture", metadata: ["problem": "\(error)"])
+        }
         maxOffsetMicroseconds = Int64(config.cameras.map { c -> Double in
             // Expected time is t + d/v; at 5 km/h (the slowest plausible pass) over d metres.
             abs(c.distanceM) / (5 / 3.6) * 1_000_000 + (c.role == .rear ? 25 / (5 / 3.6) * 1_000_000 : 0)
@@ -347,6 +361,20 @@ public final class StationUnit: @unchecked Sendable {
                 missing.append(.object(["camera": .string(c.id), "role": .string(c.role.rawValue), "reason": .string("JPEG encoding failed: \(error)")]))
             }
         }
+        // The picture a person looks at, itself evidence (hashed into the record like the frames).
+        if let renderer = pictureRenderer {
+            let tiles = config.cameras.filter { $0.lane == w.lane }.prefix(4).map { c in
+                EvidencePicture.Tile(label: "\(Self.roleLabel(c.role)) \(c.id)", jpeg: images.first { $0.camera == c.id }?.bytes)
+            }
+            do {
+                let jpeg = try EvidencePicture.compose(tiles: Array(tiles), lines: pictureLines(w, a, front: front, rear: rear), renderer: renderer, encoder: pictureEncoder)
+                images.append(EvidenceImage(role: "composite", camera: "unit", capturedAt: ClockState.now(), bytes: jpeg))
+            } catch {
+                missing.append(.object(["camera": .string("unit"), "role": .string("composite"), "reason": .string("composite picture failed: \(error)")]))
+            }
+        } else {
+            missing.append(.object(["camera": .string("unit"), "role": .string("composite"), "reason": .string(pictureProblem ?? "no font")]))
+        }
         content["evidence_missing"] = .array(missing)
         let started = ContinuousClock.now
         do {
@@ -361,6 +389,42 @@ public final class StationUnit: @unchecked Sendable {
             log.critical("record not stored", metadata: ["controller_seq": "\(w.seq)", "error": "\(error)"])
             return nil
         }
+    }
+
+    static func roleLabel(_ r: CameraRole) -> String {
+        switch r {
+        case .front: "前 front"
+        case .rear: "后 rear"
+        case .side: "侧 side"
+        }
+    }
+
+    static let decisionLabels: [Decision: String] = [
+        .overload: "涉嫌超限 suspected overload", .invalid: "无效称重 invalid weighing", .review: "人工复核 review",
+        .permitted: "许可通行 permitted", .ok: "未超限 ok",
+    ]
+
+    /// The information band: time (UTC and Beijing), station, lane, direction, device, plate,
+    /// speed, axles, gross, limit, overload and ratio, decision.
+    func pictureLines(_ w: Weighing, _ a: OverloadAssessment, front: PlateRead?, rear: PlateRead?) -> [String] {
+        func beijing(_ t: Timestamp) -> String {
+            let s = Timestamp(microseconds: t.microseconds + 8 * 3_600_000_000).rfc3339(fractionDigits: 3)
+            return String(s.dropLast()).replacingOccurrences(of: "T", with: " ")
+        }
+        let st = config.station
+        let lane = config.lanes.first { $0.number == w.lane }
+        var l: [String] = []
+        l.append("时间 \(beijing(w.time)) 北京时间   UTC \(w.time.rfc3339(fractionDigits: 3))")
+        l.append("站点 \(st.code)\(st.name.map { " \($0)" } ?? "")   \(st.road ?? "") \(st.stake ?? "")   车道 lane \(w.lane)   方向 \(lane?.direction ?? st.direction ?? "-")   设备 \(st.deviceID)")
+        let plate = front.map { "\($0.normalized) (\($0.color.rawValue))" } ?? "未识别 unknown"
+        l.append("车牌 plate \(plate)\(rear.map { "   挂车 trailer \($0.normalized)" } ?? "")   车速 \(String(format: "%.1f", w.speedKmh)) km/h   轴数 axles \(w.axles.count)")
+        var weights = "总重 gross \(a.grossKg) kg"
+        if let limit = a.limit { weights += "   限值 limit \(limit.kg) kg" }
+        if let over = a.overloadKg, let r = a.overloadRatio10k, a.decision == .overload { weights += "   超限 over \(over) kg (\(String(format: "%.2f", Double(r) / 100)) %)" }
+        weights += "   结论 \(Self.decisionLabels[a.decision] ?? a.decision.rawValue)"
+        l.append(weights)
+        if !a.reasons.isEmpty { l.append("说明 " + a.reasons.joined(separator: "; ")) }
+        return l
     }
 
     // MARK: health

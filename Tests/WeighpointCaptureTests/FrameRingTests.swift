@@ -109,3 +109,45 @@ func frame(_ seq: UInt32, at us: Int64, size: Int = 100) -> CapturedFrame {
         }
     }
 }
+
+@Suite struct EvidencePictureTests {
+    static let images = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Images").standardized.path
+
+    @Test func theFontHasEveryCharacterTheBandUses() throws {
+        let r = try TextRenderer()
+        #expect(r.missingGlyphs(in: "时间北京站点车道方向设备车牌挂车车速轴数总重限值超限结论涉嫌无效称重人工复核许可通行未识别苏京粤沪浙皖鲁豫 ABC 0123 km/h %").isEmpty)
+        #expect(!r.missingGlyphs(in: "\u{E000}").isEmpty)  // a private-use character is really missing
+    }
+
+    @Test func composesTilesAndADrawnInformationBand() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.images).filter { $0.hasSuffix(".jpg") }.sorted()
+        let frame = try #require(FileManager.default.contents(atPath: Self.images + "/" + names[0]).map { [UInt8]($0) })
+        let lines = ["时间 2026-11-28 16:00:01.250 北京时间", "车牌 plate 苏E12345   总重 gross 52500 kg   结论 涉嫌超限"]
+        let jpeg = try EvidencePicture.compose(
+            tiles: [.init(label: "前 front", jpeg: frame), .init(label: "后 rear", jpeg: nil), .init(label: "侧 side", jpeg: frame)],
+            lines: lines, renderer: try TextRenderer(), encoder: try JPEGEncoder(quality: 90), tileWidth: 320)
+        let pic = try decodeJPEG(jpeg)
+        // Two columns of 320, two rows of 240, and a band of two 32-pixel lines plus margins.
+        #expect(pic.width == 640 && pic.height == 480 + 2 * 32 + 20)
+        func pixel(_ x: Int, _ y: Int) -> (Int, Int, Int) {
+            let i = (y * pic.width + x) * 3
+            return (Int(pic.rgb[i]), Int(pic.rgb[i + 1]), Int(pic.rgb[i + 2]))
+        }
+        // Text was drawn in the band: bright pixels on black along the first line.
+        var bright = 0
+        for y in 480..<(480 + 40) { for x in 0..<640 where pixel(x, y).0 > 200 && pixel(x, y).1 > 200 { bright += 1 } }
+        #expect(bright > 300, "only \(bright) bright pixels in the band")
+        // The missing rear picture is a grey tile, not a copy of another frame.
+        let g = pixel(480, 200)
+        #expect(abs(g.0 - 60) < 12 && abs(g.1 - 60) < 12 && abs(g.2 - 60) < 12, "\(g)")
+        // The front frame was scaled into its tile: its centre matches the frame's centre colour.
+        let src = try decodeJPEG(frame)
+        let si = ((src.height / 2) * src.width + src.width / 2) * 3
+        let c = pixel(160, 120)
+        #expect(abs(c.0 - Int(src.rgb[si])) < 24 && abs(c.1 - Int(src.rgb[si + 1])) < 24 && abs(c.2 - Int(src.rgb[si + 2])) < 24)
+    }
+
+    @Test func aFontThatIsNotThereIsAClearError() {
+        #expect(throws: CaptureError.self) { try TextRenderer(fontPath: "/nonexistent/font.ttc") }
+    }
+}
