@@ -15,13 +15,21 @@ public struct RGBCanvas: Sendable {
         self.fill(x: 0, y: 0, w: width, h: height, fill)
     }
 
+    /// Fills a rectangle: one row is painted, then copied to the others.
     public mutating func fill(x: Int, y: Int, w: Int, h: Int, _ c: (UInt8, UInt8, UInt8)) {
-        for row in max(y, 0)..<min(y + h, height) {
-            for col in max(x, 0)..<min(x + w, width) {
-                let i = (row * width + col) * 3
-                pixels[i] = c.0
-                pixels[i + 1] = c.1
-                pixels[i + 2] = c.2
+        let x0 = max(x, 0), x1 = min(x + w, width), y0 = max(y, 0), y1 = min(y + h, height)
+        guard x0 < x1, y0 < y1 else { return }
+        let width = self.width
+        pixels.withUnsafeMutableBufferPointer { p in
+            let first = (y0 * width + x0) * 3
+            for col in 0..<(x1 - x0) {
+                p[first + col * 3] = c.0
+                p[first + col * 3 + 1] = c.1
+                p[first + col * 3 + 2] = c.2
+            }
+            let bytes = (x1 - x0) * 3
+            for row in (y0 + 1)..<y1 {
+                (p.baseAddress! + (row * width + x0) * 3).update(from: p.baseAddress! + first, count: bytes)
             }
         }
     }
@@ -49,13 +57,25 @@ public struct RGBCanvas: Sendable {
     }
 }
 
-/// Decodes a JPEG to packed RGB (TurboJPEG).
-public func decodeJPEG(_ jpeg: [UInt8]) throws(CaptureError) -> (rgb: [UInt8], width: Int, height: Int) {
+/// Decodes a JPEG to packed RGB (TurboJPEG). With `fitting`, decodes at the smallest of
+/// libjpeg-turbo's scaling factors (1/8 … 1) that still covers that size: a 1080p frame for a
+/// 640-pixel tile costs a quarter of a full decode.
+public func decodeJPEG(_ jpeg: [UInt8], fitting: (width: Int, height: Int)? = nil) throws(CaptureError) -> (rgb: [UInt8], width: Int, height: Int) {
     guard let d = tjInitDecompress() else { throw CaptureError(device: "jpeg", operation: "tjInitDecompress", reason: "failed") }
     defer { tjDestroy(d) }
     var w: Int32 = 0, h: Int32 = 0, sub: Int32 = 0, cs: Int32 = 0
     guard jpeg.withUnsafeBufferPointer({ tjDecompressHeader3(d, $0.baseAddress, UInt($0.count), &w, &h, &sub, &cs) }) == 0, w > 0, h > 0 else {
         throw CaptureError(device: "jpeg", operation: "tjDecompressHeader3", reason: String(cString: tjGetErrorStr2(d)))
+    }
+    if let fit = fitting {
+        // Scaling factors are n/8; take the smallest whose result still covers the target.
+        for n in 1...8 {
+            let sw = (Int(w) * n + 7) / 8, sh = (Int(h) * n + 7) / 8
+            if sw >= fit.width || sh >= fit.height || n == 8 {
+                (w, h) = (Int32(sw), Int32(sh))
+                break
+            }
+        }
     }
     var rgb = [UInt8](repeating: 0, count: Int(w) * Int(h) * 3)
     let rc = jpeg.withUnsafeBufferPointer { src in
@@ -81,6 +101,12 @@ public final class TextRenderer: @unchecked Sendable {
     private var library: FT_Library?
     private var face: FT_Face?
     private var size = 0
+    private struct Glyph {
+        var left: Int, top: Int, width: Int, rows: Int, advance: Int
+        var alpha: [UInt8]
+    }
+    /// Rendered glyphs by size and character: the band repeats the same few hundred.
+    private var glyphs: [UInt64: Glyph] = [:]
 
     public init(fontPath: String? = nil) throws(CaptureError) {
         guard let path = fontPath ?? Self.defaultFontPaths.first(where: { access($0, R_OK) == 0 }) else {
@@ -116,26 +142,35 @@ public final class TextRenderer: @unchecked Sendable {
         }
         var pen = x
         for scalar in text.unicodeScalars {
-            guard FT_Load_Char(face, FT_ULong(scalar.value), FT_Int32(WP_FT_LOAD_RENDER)) == 0, let slot = face.pointee.glyph else { continue }
-            let g = slot.pointee
-            let bm = g.bitmap
-            if let buffer = bm.buffer {
-                for r in 0..<Int(bm.rows) {
-                    let ty = baseline - Int(g.bitmap_top) + r
-                    guard ty >= 0 && ty < canvas.height else { continue }
-                    for c in 0..<Int(bm.width) {
-                        let tx = pen + Int(g.bitmap_left) + c
-                        guard tx >= 0 && tx < canvas.width else { continue }
-                        let a = Int(buffer[r * Int(bm.pitch) + c])
-                        guard a > 0 else { continue }
-                        let i = (ty * canvas.width + tx) * 3
-                        canvas.pixels[i] = UInt8((Int(color.0) * a + Int(canvas.pixels[i]) * (255 - a)) / 255)
-                        canvas.pixels[i + 1] = UInt8((Int(color.1) * a + Int(canvas.pixels[i + 1]) * (255 - a)) / 255)
-                        canvas.pixels[i + 2] = UInt8((Int(color.2) * a + Int(canvas.pixels[i + 2]) * (255 - a)) / 255)
+            let key = UInt64(pixelSize) << 32 | UInt64(scalar.value)
+            if glyphs[key] == nil {
+                guard FT_Load_Char(face, FT_ULong(scalar.value), FT_Int32(WP_FT_LOAD_RENDER)) == 0, let slot = face.pointee.glyph else { continue }
+                let g = slot.pointee
+                let bm = g.bitmap
+                var alpha = [UInt8](repeating: 0, count: Int(bm.rows) * Int(bm.width))
+                if let buffer = bm.buffer {
+                    for r in 0..<Int(bm.rows) {
+                        for c in 0..<Int(bm.width) { alpha[r * Int(bm.width) + c] = buffer[r * Int(bm.pitch) + c] }
                     }
                 }
+                glyphs[key] = Glyph(left: Int(g.bitmap_left), top: Int(g.bitmap_top), width: Int(bm.width), rows: Int(bm.rows), advance: Int(g.advance.x >> 6), alpha: alpha)
             }
-            pen += Int(g.advance.x >> 6)
+            let g = glyphs[key]!
+            for r in 0..<g.rows {
+                let ty = baseline - g.top + r
+                guard ty >= 0 && ty < canvas.height else { continue }
+                for c in 0..<g.width {
+                    let tx = pen + g.left + c
+                    guard tx >= 0 && tx < canvas.width else { continue }
+                    let a = Int(g.alpha[r * g.width + c])
+                    guard a > 0 else { continue }
+                    let i = (ty * canvas.width + tx) * 3
+                    canvas.pixels[i] = UInt8((Int(color.0) * a + Int(canvas.pixels[i]) * (255 - a)) / 255)
+                    canvas.pixels[i + 1] = UInt8((Int(color.1) * a + Int(canvas.pixels[i + 1]) * (255 - a)) / 255)
+                    canvas.pixels[i + 2] = UInt8((Int(color.2) * a + Int(canvas.pixels[i + 2]) * (255 - a)) / 255)
+                }
+            }
+            pen += g.advance
         }
         return pen
     }
@@ -165,7 +200,7 @@ public enum EvidencePicture {
         var canvas = RGBCanvas(width: cols * tileWidth, height: rows * tileHeight + band, fill: (24, 24, 24))
         for (i, t) in shown.enumerated() {
             let x = (i % cols) * tileWidth, y = (i / cols) * tileHeight
-            if let jpeg = t.jpeg, let img = try? decodeJPEG(jpeg) {
+            if let jpeg = t.jpeg, let img = try? decodeJPEG(jpeg, fitting: (tileWidth - 4, tileHeight - 4)) {
                 canvas.draw(rgb: img.rgb, width: img.width, height: img.height, x: x + 2, y: y + 2, w: tileWidth - 4, h: tileHeight - 4)
             } else {
                 canvas.fill(x: x + 2, y: y + 2, w: tileWidth - 4, h: tileHeight - 4, (60, 60, 60))

@@ -4,6 +4,7 @@ import WeighpointCapture
 import WeighpointCore
 import WeighpointEvidence
 import WeighpointModbus
+import WeighpointUplink
 
 /// Counters and gauges of the running unit, rendered in the Prometheus text format.
 public final class UnitMetrics: @unchecked Sendable {
@@ -67,7 +68,10 @@ public final class StationUnit: @unchecked Sendable {
     let log: Logger
     let associator: Associator
     let assessor: Assessor
-    let watchLists: [WatchedPlateList]
+    /// Watch lists by their configured name; each reloads in the background when its file changes.
+    let watchLists: [(name: String, list: WatchedPlateList)]
+    /// The delivery client, when a case system is configured (its alarms show in health and metrics).
+    public var uplink: Uplink?
     let reads = PlateReadBuffer()
     private let rings: [String: FrameRing]
     private var cameraServices: [String: CameraService] = [:]
@@ -118,9 +122,9 @@ public final class StationUnit: @unchecked Sendable {
         if let file = config.rules.permitsFile { permits = try PermitFile.read(file) }
         assessor = Assessor(rules: AssessmentRules(tolerance: config.rules.tolerance), permits: PermitBook(permits))
         watchLists = try config.rules.watchLists.map { wl in
-            try WatchedPlateList(path: wl.file) { count, problems in
+            (wl.name, try WatchedPlateList(path: wl.file) { count, problems in
                 logger.info("watch list loaded", metadata: ["list": "\(wl.name)", "plates": "\(count)", "problems": "\(problems.count)"])
-            }
+            })
         }
         var rings: [String: FrameRing] = [:]
         var encoders: [String: JPEGEncoder] = [:]
@@ -293,7 +297,7 @@ public final class StationUnit: @unchecked Sendable {
             let rear = p.rear.map { available[$0] }
             let read = [front, rear].compactMap { $0?.normalized }
             let assessment = assessor.assess(w, plates: read)
-            let hits = watchLists.flatMap { WatchList(name: URL(fileURLWithPath: $0.path).deletingPathExtension().lastPathComponent, index: $0.index).hits(for: read) }
+            let hits = watchLists.flatMap { WatchList(name: $0.name, index: $0.list.index).hits(for: read) }
             metrics.add("weighpoint_decisions_total", "decision=\"\(assessment.decision.rawValue)\"")
             let laneCams = config.cameras.filter { $0.lane == w.lane && $0.role != .side }
             if (laneCams.contains { $0.role == .front } && front == nil) || (laneCams.contains { $0.role == .rear } && rear == nil) {
@@ -427,6 +431,14 @@ public final class StationUnit: @unchecked Sendable {
         return l
     }
 
+    /// Rebuilds any watch list whose file changed (off the decision path; lookups keep using the
+    /// old index until the new one is swapped in).
+    public func reloadChangedLists() {
+        for w in watchLists where w.list.reloadIfChanged() {
+            log.info("watch list changed, rebuilding", metadata: ["list": "\(w.name)", "file": "\(w.list.path)"])
+        }
+    }
+
     // MARK: health
 
     /// Refreshes gauges from the parts and returns the health document.
@@ -453,6 +465,9 @@ public final class StationUnit: @unchecked Sendable {
         metrics.set("weighpoint_delivery_oldest_age_seconds", "", oldestAge)
         let refusing = store.refusalReason
         metrics.set("weighpoint_alarm", "alarm=\"store_refusing\"", refusing == nil ? 0 : 1)
+        let deliveryAlarms = uplink?.alarms ?? []
+        metrics.set("weighpoint_alarm", "alarm=\"delivery\"", deliveryAlarms.isEmpty ? 0 : 1)
+        if !deliveryAlarms.isEmpty { degraded.append("delivery") }
         let healthy = refusing == nil
         let doc: JSONValue = .object([
             "status": .string(!healthy ? "failing" : degraded.isEmpty ? "ok" : "degraded"),
@@ -460,6 +475,7 @@ public final class StationUnit: @unchecked Sendable {
             "store": .string(refusing.map { "refusing new evidence: \($0)" } ?? "ok"),
             "delivery_backlog": .int(Int64(backlog.count)), "degraded": .array(degraded.map(JSONValue.string)),
             "pending_weighings": .int(Int64(lock.withLock { pending.count })),
+            "alarms": .array(deliveryAlarms.map(JSONValue.string) + (refusing.map { [JSONValue.string("store: \($0)")] } ?? [])),
         ])
         return (healthy, doc)
     }

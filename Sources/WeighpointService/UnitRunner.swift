@@ -28,6 +28,7 @@ public enum UnitRunner {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let cs = config.caseSystem {
             let uplink = try Uplink(store: unit.store, settings: try uplinkSettings(cs))
+            unit.uplink = uplink
             services.append(.init(service: UplinkService(uplink: uplink, logger: logger)))
         }
         services.append(.init(service: UnitService(unit: unit) { ready.mark("unit") }))

@@ -97,8 +97,11 @@ public struct UnitService: Service {
         try unit.start()
         onReady()
         await cancelWhenGracefulShutdown {
+            var ticks = 0
             while !Task.isCancelled {
                 await unit.decideDue()
+                ticks += 1
+                if ticks % 250 == 0 { Task.detached { unit.reloadChangedLists() } }  // every ≈ 5 s
                 try? await Task.sleep(for: .milliseconds(20))
             }
         }
