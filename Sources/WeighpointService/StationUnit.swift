@@ -4,44 +4,75 @@ import WeighpointCapture
 import WeighpointCore
 import WeighpointEvidence
 import WeighpointModbus
+import Prometheus
 import WeighpointUplink
 
-/// Counters and gauges of the running unit, rendered in the Prometheus text format.
+/// The unit's metrics in a swift-prometheus registry (rendered at `GET /metrics`), with the
+/// current values also kept here for the demo's summary and the benchmark.
 public final class UnitMetrics: @unchecked Sendable {
+    public let registry = PrometheusCollectorRegistry()
     private let lock = NSLock()
-    private var counters: [String: Double] = [:]
-    private var gauges: [String: Double] = [:]
-    private var help: [String: (type: String, text: String)] = [:]
+    private var values: [String: Double] = [:]
+    private var help: [String: String] = [:]
+    private var counters: [String: Counter] = [:]
+    private var gauges: [String: Gauge] = [:]
+    private var commitTimes: DurationHistogram?
 
     public init() {}
 
-    func describe(_ name: String, _ type: String, _ text: String) { lock.withLock { help[name] = (type, text) } }
+    /// The help text of a metric; give it before the metric's first value.
+    public func describe(_ name: String, _ text: String) { lock.withLock { help[name] = text } }
 
-    public func add(_ name: String, _ labels: String = "", _ v: Double = 1) {
-        lock.withLock { counters[name + (labels.isEmpty ? "" : "{\(labels)}"), default: 0] += v }
+    /// `name{k="v",…}`: the key of a series here, as it appears in the exposition.
+    public static func series(_ name: String, _ labels: [(String, String)] = []) -> String {
+        labels.isEmpty ? name : name + "{" + labels.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: ",") + "}"
     }
 
-    public func set(_ name: String, _ labels: String = "", _ v: Double) {
-        lock.withLock { gauges[name + (labels.isEmpty ? "" : "{\(labels)}")] = v }
-    }
-
-    public func value(_ series: String) -> Double? { lock.withLock { counters[series] ?? gauges[series] } }
-
-    /// The exposition text: `# HELP`/`# TYPE` once per metric, then its series sorted.
-    public func render() -> String {
+    public func add(_ name: String, _ labels: [(String, String)] = [], _ v: Double = 1) {
+        let k = Self.series(name, labels)
         lock.withLock {
-            var out = ""
-            let all = counters.merging(gauges) { a, _ in a }
-            let byName = Dictionary(grouping: all.keys) { String($0.prefix { $0 != "{" }) }
-            for name in byName.keys.sorted() {
-                if let h = help[name] { out += "# HELP \(name) \(h.text)\n# TYPE \(name) \(h.type)\n" }
-                for series in byName[name]!.sorted() { out += "\(series) \(Self.number(all[series]!))\n" }
-            }
-            return out
+            let c = counters[k] ?? registry.makeCounter(name: name, labels: labels, help: help[name] ?? "")
+            counters[k] = c
+            if v == v.rounded() { c.increment(by: Int64(v)) } else { c.increment(by: v) }  // counts print as integers
+            values[k, default: 0] += v
         }
     }
 
-    static func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v) }
+    /// Raises a counter to `total`, for counts kept elsewhere (a ring's frame counts).
+    public func raise(_ name: String, _ labels: [(String, String)] = [], to total: Double) {
+        let delta = total - (lock.withLock { values[Self.series(name, labels)] } ?? 0)
+        if delta > 0 { add(name, labels, delta) }
+    }
+
+    public func set(_ name: String, _ labels: [(String, String)] = [], _ v: Double) {
+        let k = Self.series(name, labels)
+        lock.withLock {
+            let g = gauges[k] ?? registry.makeGauge(name: name, labels: labels, help: help[name] ?? "")
+            gauges[k] = g
+            g.set(v)
+            values[k] = v
+        }
+    }
+
+    /// One record commit (images written and fsynced, row committed).
+    public func observeCommit(_ d: Duration) {
+        lock.withLock {
+            let h = commitTimes ?? registry.makeDurationHistogram(
+                name: "weighpoint_store_commit_seconds",
+                buckets: [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(2)],
+                help: "Time to commit a record with its images, fsynced.")
+            commitTimes = h
+            h.record(d)
+            values["weighpoint_store_commit_seconds_sum", default: 0] += Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            values["weighpoint_store_commit_seconds_count", default: 0] += 1
+        }
+    }
+
+    /// The current value of a series (`series(name, labels)`).
+    public func value(_ series: String) -> Double? { lock.withLock { values[series] } }
+
+    /// The Prometheus text exposition.
+    public func render() -> String { registry.emitToString() }
 }
 
 /// Plate reads waiting for their weighings: kept for as long as a weighing could still claim them.
@@ -159,18 +190,17 @@ public final class StationUnit: @unchecked Sendable {
     }
 
     private func describeMetrics() {
-        metrics.describe("weighpoint_weighings_total", "counter", "Weighings received from the WIM controller.")
-        metrics.describe("weighpoint_decisions_total", "counter", "Decisions by kind.")
-        metrics.describe("weighpoint_association_misses_total", "counter", "Weighings for which a camera of their lane gave no plate read.")
-        metrics.describe("weighpoint_frames_captured_total", "counter", "Frames pushed into each camera's ring.")
-        metrics.describe("weighpoint_frames_dropped_total", "counter", "Frames overwritten in the ring before use, per camera.")
-        metrics.describe("weighpoint_records_total", "counter", "Signed records committed.")
-        metrics.describe("weighpoint_store_commit_seconds_sum", "counter", "Total time spent committing records (with images, fsynced).")
-        metrics.describe("weighpoint_delivery_backlog", "gauge", "Records not yet acknowledged by the case system.")
-        metrics.describe("weighpoint_delivery_oldest_age_seconds", "gauge", "Age of the oldest unacknowledged record.")
-        metrics.describe("weighpoint_alarm", "gauge", "1 while an alarm is raised.")
-        metrics.describe("weighpoint_wim_gaps_total", "counter", "Controller records never seen (sequence gaps).")
-        metrics.describe("weighpoint_plate_reads_total", "counter", "Plate reads received.")
+        metrics.describe("weighpoint_weighings_total", "Weighings received from the WIM controller.")
+        metrics.describe("weighpoint_decisions_total", "Decisions by kind.")
+        metrics.describe("weighpoint_association_misses_total", "Weighings for which a camera of their lane gave no plate read.")
+        metrics.describe("weighpoint_frames_captured_total", "Frames pushed into each camera's ring.")
+        metrics.describe("weighpoint_frames_dropped_total", "Frames overwritten in the ring before use, per camera.")
+        metrics.describe("weighpoint_records_total", "Signed records committed.")
+        metrics.describe("weighpoint_delivery_backlog", "Records not yet acknowledged by the case system.")
+        metrics.describe("weighpoint_delivery_oldest_age_seconds", "Age of the oldest unacknowledged record.")
+        metrics.describe("weighpoint_alarm", "1 while an alarm is raised.")
+        metrics.describe("weighpoint_wim_gaps_total", "Controller records never seen (sequence gaps).")
+        metrics.describe("weighpoint_plate_reads_total", "Plate reads received.")
     }
 
     // MARK: start and stop
@@ -240,7 +270,7 @@ public final class StationUnit: @unchecked Sendable {
             }
             metrics.add("weighpoint_weighings_total")
         case .gap(let missing):
-            metrics.add("weighpoint_wim_gaps_total", "", Double(missing.count))
+            metrics.add("weighpoint_wim_gaps_total", [], Double(missing.count))
             log.error("wim sequence gap", metadata: ["first": "\(missing.lowerBound)", "last": "\(missing.upperBound)"])
         case .duplicate(let seq):
             log.notice("wim duplicate", metadata: ["seq": "\(seq)"])
@@ -271,7 +301,7 @@ public final class StationUnit: @unchecked Sendable {
     /// Adds reads posted by ANPR cameras or a recogniser.
     public func addReads(_ r: [PlateRead]) {
         reads.add(r)
-        metrics.add("weighpoint_plate_reads_total", "", Double(r.count))
+        metrics.add("weighpoint_plate_reads_total", [], Double(r.count))
     }
 
     public var cameraIDs: Set<String> { Set(config.cameras.map(\.id)) }
@@ -298,7 +328,7 @@ public final class StationUnit: @unchecked Sendable {
             let read = [front, rear].compactMap { $0?.normalized }
             let assessment = assessor.assess(w, plates: read)
             let hits = watchLists.flatMap { WatchList(name: $0.name, index: $0.list.index).hits(for: read) }
-            metrics.add("weighpoint_decisions_total", "decision=\"\(assessment.decision.rawValue)\"")
+            metrics.add("weighpoint_decisions_total", [("decision", assessment.decision.rawValue)])
             let laneCams = config.cameras.filter { $0.lane == w.lane && $0.role != .side }
             if (laneCams.contains { $0.role == .front } && front == nil) || (laneCams.contains { $0.role == .rear } && rear == nil) {
                 metrics.add("weighpoint_association_misses_total")
@@ -385,11 +415,10 @@ public final class StationUnit: @unchecked Sendable {
             let r = try store.commit(content, images: images)
             let d = ContinuousClock.now - started
             metrics.add("weighpoint_records_total")
-            metrics.add("weighpoint_store_commit_seconds_sum", "", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
-            metrics.add("weighpoint_store_commit_seconds_count")
+            metrics.observeCommit(d)
             return r
         } catch {
-            metrics.set("weighpoint_alarm", "alarm=\"store\"", 1)
+            metrics.set("weighpoint_alarm", [("alarm", "store_error")], 1)
             log.critical("record not stored", metadata: ["controller_seq": "\(w.seq)", "error": "\(error)"])
             return nil
         }
@@ -448,8 +477,8 @@ public final class StationUnit: @unchecked Sendable {
         for c in config.cameras {
             let ring = rings[c.id]!
             let stats = ring.statistics
-            metrics.set("weighpoint_frames_captured_total", "camera=\"\(c.id)\"", Double(stats.pushed))
-            metrics.set("weighpoint_frames_dropped_total", "camera=\"\(c.id)\"", Double(stats.evicted))
+            metrics.raise("weighpoint_frames_captured_total", [("camera", c.id)], to: Double(stats.pushed))
+            metrics.raise("weighpoint_frames_dropped_total", [("camera", c.id)], to: Double(stats.evicted))
             let state = cameraServices[c.id]?.state ?? (replays[c.id] != nil ? "replaying" : "stopped")
             if state.hasPrefix("down") { degraded.append("camera \(c.id)") }
             cams[c.id] = .object(["state": .string(state), "frames": .int(Int64(stats.pushed))])
@@ -457,16 +486,16 @@ public final class StationUnit: @unchecked Sendable {
         let wim = lock.withLock { wimState }
         if !wim.hasPrefix("connected") { degraded.append("wim") }
         let backlog = (try? store.unacknowledged(limit: 100_000)) ?? []
-        metrics.set("weighpoint_delivery_backlog", "", Double(backlog.count))
+        metrics.set("weighpoint_delivery_backlog", [], Double(backlog.count))
         var oldestAge = 0.0
         if let first = backlog.first, let t = first.json?["time"]?["utc"]?.stringValue, let ts = Timestamp(rfc3339: t) {
             oldestAge = Double(ClockState.now().microseconds - ts.microseconds) / 1e6
         }
-        metrics.set("weighpoint_delivery_oldest_age_seconds", "", oldestAge)
+        metrics.set("weighpoint_delivery_oldest_age_seconds", [], oldestAge)
         let refusing = store.refusalReason
-        metrics.set("weighpoint_alarm", "alarm=\"store_refusing\"", refusing == nil ? 0 : 1)
+        metrics.set("weighpoint_alarm", [("alarm", "store_refusing")], refusing == nil ? 0 : 1)
         let deliveryAlarms = uplink?.alarms ?? []
-        metrics.set("weighpoint_alarm", "alarm=\"delivery\"", deliveryAlarms.isEmpty ? 0 : 1)
+        metrics.set("weighpoint_alarm", [("alarm", "delivery")], deliveryAlarms.isEmpty ? 0 : 1)
         if !deliveryAlarms.isEmpty { degraded.append("delivery") }
         let healthy = refusing == nil
         let doc: JSONValue = .object([

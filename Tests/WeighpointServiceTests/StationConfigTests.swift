@@ -194,13 +194,22 @@ struct ConfigFixture {
         }
     }
 
-    @Test func prometheusTextHasHelpTypeAndSortedSeries() {
+    @Test func metricsAreExposedInThePrometheusTextFormat() {
         let m = UnitMetrics()
-        m.add("weighpoint_decisions_total", #"decision="overload""#)
-        m.add("weighpoint_decisions_total", #"decision="ok""#, 2)
-        m.set("weighpoint_delivery_backlog", "", 3)
+        m.describe("weighpoint_decisions_total", "Decisions by kind.")
+        m.add("weighpoint_decisions_total", [("decision", "overload")])
+        m.add("weighpoint_decisions_total", [("decision", "ok")], 2)
+        m.set("weighpoint_delivery_backlog", [], 3)
+        m.raise("weighpoint_frames_captured_total", [("camera", "front-1")], to: 40)
+        m.raise("weighpoint_frames_captured_total", [("camera", "front-1")], to: 65)
+        m.observeCommit(.milliseconds(3))
         let text = m.render()
-        #expect(text.contains("weighpoint_decisions_total{decision=\"ok\"} 2\nweighpoint_decisions_total{decision=\"overload\"} 1\n"))
-        #expect(text.contains("weighpoint_delivery_backlog 3\n"))
+        #expect(text.contains("# HELP weighpoint_decisions_total Decisions by kind.\n# TYPE weighpoint_decisions_total counter\n"), "\(text)")
+        #expect(text.contains("weighpoint_decisions_total{decision=\"ok\"} 2\n"), "\(text)")
+        #expect(text.contains("weighpoint_decisions_total{decision=\"overload\"} 1\n"), "\(text)")
+        #expect(text.contains("weighpoint_delivery_backlog 3"), "\(text)")
+        #expect(text.contains("weighpoint_frames_captured_total{camera=\"front-1\"} 65\n"), "\(text)")
+        #expect(text.contains("weighpoint_store_commit_seconds_bucket{le=\"0.005\"} 1"), "\(text)")
+        #expect(m.value(UnitMetrics.series("weighpoint_decisions_total", [("decision", "ok")])) == 2)
     }
 }
