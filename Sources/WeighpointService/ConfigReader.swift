@@ -132,66 +132,46 @@ final class ConfigReader {
             }
         }
 
-        func string(_ k: String, required: Bool = true) -> String? {
+        /// The value at `k` converted by `convert`; a missing required key or a value of the
+        /// wrong type is a problem named with `what`.
+        private func typed<T>(_ k: String, required: Bool, what: String, _ convert: (TOMLValueConvertible) -> T?) -> T? {
             guard let v = table?[k] else {
                 if required && table != nil { reader.problem(key(k), "missing") }
                 return nil
             }
-            guard let s = v.string else {
-                reader.problem(key(k), "must be a string")
+            guard let t = convert(v) else {
+                reader.problem(key(k), "must be \(what)")
                 return nil
             }
-            return s
+            return t
+        }
+
+        private func within<T: Comparable>(_ k: String, _ v: T?, _ range: ClosedRange<T>) -> T? {
+            guard let v else { return nil }
+            guard range.contains(v) else {
+                reader.problem(key(k), "\(v) is outside \(range.lowerBound)…\(range.upperBound)")
+                return nil
+            }
+            return v
+        }
+
+        func string(_ k: String, required: Bool = true) -> String? {
+            typed(k, required: required, what: "a string") { $0.string }
         }
 
         func strings(_ k: String) -> [String]? {
-            guard let v = table?[k] else { return nil }
-            guard let a = v.array, a.allSatisfy({ $0.string != nil }) else {
-                reader.problem(key(k), "must be an array of strings")
-                return nil
+            typed(k, required: false, what: "an array of strings") { v in
+                guard let a = v.array, a.allSatisfy({ $0.string != nil }) else { return nil }
+                return a.map { $0.string! }
             }
-            return a.map { $0.string! }
         }
 
         func int(_ k: String, in range: ClosedRange<Int>, required: Bool = true) -> Int? {
-            guard let v = table?[k] else {
-                if required && table != nil { reader.problem(key(k), "missing") }
-                return nil
-            }
-            guard let i = v.int else {
-                reader.problem(key(k), "must be an integer")
-                return nil
-            }
-            guard range.contains(i) else {
-                reader.problem(key(k), "\(i) is outside \(range.lowerBound)…\(range.upperBound)")
-                return nil
-            }
-            return i
+            within(k, typed(k, required: required, what: "an integer") { $0.int }, range)
         }
 
         func double(_ k: String, in range: ClosedRange<Double>, required: Bool = true) -> Double? {
-            guard let v = table?[k] else {
-                if required && table != nil { reader.problem(key(k), "missing") }
-                return nil
-            }
-            guard let d = v.double ?? v.int.map(Double.init) else {
-                reader.problem(key(k), "must be a number")
-                return nil
-            }
-            guard range.contains(d) else {
-                reader.problem(key(k), "\(d) is outside \(range.lowerBound)…\(range.upperBound)")
-                return nil
-            }
-            return d
-        }
-
-        func bool(_ k: String) -> Bool? {
-            guard let v = table?[k] else { return nil }
-            guard let b = v.bool else {
-                reader.problem(key(k), "must be true or false")
-                return nil
-            }
-            return b
+            within(k, typed(k, required: required, what: "a number") { $0.double ?? $0.int.map(Double.init) }, range)
         }
 
         func oneOf(_ k: String, _ allowed: [String], required: Bool = true) -> String? {
