@@ -332,6 +332,15 @@ public final class EvidenceStore: @unchecked Sendable {
     }
 
     /// Records not yet acknowledged, oldest first (the delivery backlog).
+    /// How many records wait for the case system's acknowledgement (a count, no bodies read).
+    public func unacknowledgedCount() throws(StoreError) -> Int {
+        do {
+            return try db.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM records WHERE acknowledged_at IS NULL") ?? 0 }
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
     public func unacknowledged(limit: Int = 1000) throws(StoreError) -> [StoredRecord] {
         do {
             return try db.read { db in

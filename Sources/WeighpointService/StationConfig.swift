@@ -58,6 +58,9 @@ public struct StationConfig: Sendable {
         public var jpegQuality: Int
         /// How far from the expected time a frame may be and still be evidence, ms.
         public var toleranceMs: Int
+
+        /// The camera as the decision core sees it (expected times, association).
+        public var camera: Camera { Camera(id: id, lane: lane, role: role, distanceM: distanceM) }
     }
 
     public struct WatchListConfig: Sendable {

@@ -115,7 +115,8 @@ public final class StationUnit: @unchecked Sendable {
     private let pictureRenderer: TextRenderer?
     private let pictureProblem: String?
     private let pictureEncoder: JPEGEncoder
-    /// Largest expected-time offset of any camera, µs: how long a weighing waits for its reads.
+    /// Largest expected-time offset of any camera at the slowest plausible pass, µs: how long a
+    /// weighing without a usable speed waits for its reads.
     private let maxOffsetMicroseconds: Int64
     /// Called after each record is durable: when its weighing arrived from the controller, when
     /// it became decidable (every read could have arrived), and when the record was durable.
@@ -147,8 +148,7 @@ public final class StationUnit: @unchecked Sendable {
         store = try EvidenceStore(directory: config.storage.data, key: key, identity: identity, minimumFreeBytes: Int64(config.storage.minFreeMB) << 20)
         for p in store.startupProblems { logger.warning("store startup check", metadata: ["problem": "\(p)"]) }
 
-        let cams = config.cameras.map { Camera(id: $0.id, lane: $0.lane, role: $0.role, distanceM: $0.distanceM) }
-        associator = Associator(cameras: cams, windowMilliseconds: Int64(config.rules.matchWindowMs))
+        associator = Associator(cameras: config.cameras.map(\.camera), windowMilliseconds: Int64(config.rules.matchWindowMs))
         var permits: [Permit] = []
         if let file = config.rules.permitsFile { permits = try PermitFile.read(file) }
         assessor = Assessor(rules: AssessmentRules(tolerance: config.rules.tolerance), permits: PermitBook(permits))
@@ -366,8 +366,7 @@ public final class StationUnit: @unchecked Sendable {
         let window = Int64(config.rules.matchWindowMs) * 1000
         var latest = w.time
         for c in config.cameras where c.lane == w.lane {
-            let cam = Camera(id: c.id, lane: c.lane, role: c.role, distanceM: c.distanceM)
-            latest = max(latest, cam.expectedTime(of: w) ?? w.time.adding(microseconds: maxOffsetMicroseconds))
+            latest = max(latest, c.camera.expectedTime(of: w) ?? w.time.adding(microseconds: maxOffsetMicroseconds))
         }
         return latest.adding(microseconds: window)
     }
@@ -376,23 +375,26 @@ public final class StationUnit: @unchecked Sendable {
         var content = RecordContent.make(weighing: w, assessment: a, front: front, rear: rear, watchHits: hits)
         var images: [EvidenceImage] = []
         var missing: [JSONValue] = []
+        func lost(_ camera: String, _ role: String, _ reason: String) {
+            missing.append(.object(["camera": .string(camera), "role": .string(role), "reason": .string(reason)]))
+        }
         for c in config.cameras where c.lane == w.lane {
-            let camera = Camera(id: c.id, lane: c.lane, role: c.role, distanceM: c.distanceM)
-            guard let expected = camera.expectedTime(of: w) ?? Optional(w.time), let ring = rings[c.id] else { continue }
+            guard let ring = rings[c.id] else { continue }
+            let expected = c.camera.expectedTime(of: w) ?? w.time
             if let s = cameraServices[c.id], s.state.hasPrefix("down") {
-                missing.append(.object(["camera": .string(c.id), "role": .string(c.role.rawValue), "reason": .string("camera \(s.state)")]))
+                lost(c.id, c.role.rawValue, "camera \(s.state)")
                 continue
             }
             let frame = await ring.evidence(at: expected, toleranceMicroseconds: Int64(c.toleranceMs) * 1000, timeoutMilliseconds: Int(c.postWindowS * 1000))
             guard let frame else {
-                missing.append(.object(["camera": .string(c.id), "role": .string(c.role.rawValue), "reason": .string("no frame within \(c.toleranceMs) ms of \(expected)")]))
+                lost(c.id, c.role.rawValue, "no frame within \(c.toleranceMs) ms of \(expected)")
                 continue
             }
             do {
                 let jpeg = frame.format == .mjpeg ? frame.bytes : try encoders[c.id]!.encode(frame)
                 images.append(EvidenceImage(role: c.role.rawValue, camera: c.id, capturedAt: frame.time, bytes: jpeg))
             } catch {
-                missing.append(.object(["camera": .string(c.id), "role": .string(c.role.rawValue), "reason": .string("JPEG encoding failed: \(error)")]))
+                lost(c.id, c.role.rawValue, "JPEG encoding failed: \(error)")
             }
         }
         // The picture a person looks at, itself evidence (hashed into the record like the frames).
@@ -404,10 +406,10 @@ public final class StationUnit: @unchecked Sendable {
                 let jpeg = try EvidencePicture.compose(tiles: Array(tiles), lines: pictureLines(w, a, front: front, rear: rear), renderer: renderer, encoder: pictureEncoder)
                 images.append(EvidenceImage(role: "composite", camera: "unit", capturedAt: ClockState.now(), bytes: jpeg))
             } catch {
-                missing.append(.object(["camera": .string("unit"), "role": .string("composite"), "reason": .string("composite picture failed: \(error)")]))
+                lost("unit", "composite", "composite picture failed: \(error)")
             }
         } else {
-            missing.append(.object(["camera": .string("unit"), "role": .string("composite"), "reason": .string(pictureProblem ?? "no font")]))
+            lost("unit", "composite", pictureProblem ?? "no font")
         }
         content["evidence_missing"] = .array(missing)
         let started = ContinuousClock.now
@@ -485,10 +487,11 @@ public final class StationUnit: @unchecked Sendable {
         }
         let wim = lock.withLock { wimState }
         if !wim.hasPrefix("connected") { degraded.append("wim") }
-        let backlog = (try? store.unacknowledged(limit: 100_000)) ?? []
-        metrics.set("weighpoint_delivery_backlog", [], Double(backlog.count))
+        // A count and the oldest record only: health is polled, the backlog can be large.
+        let backlog = (try? store.unacknowledgedCount()) ?? 0
+        metrics.set("weighpoint_delivery_backlog", [], Double(backlog))
         var oldestAge = 0.0
-        if let first = backlog.first, let t = first.json?["time"]?["utc"]?.stringValue, let ts = Timestamp(rfc3339: t) {
+        if backlog > 0, let first = (try? store.unacknowledged(limit: 1))?.first, let t = first.json?["time"]?["utc"]?.stringValue, let ts = Timestamp(rfc3339: t) {
             oldestAge = Double(ClockState.now().microseconds - ts.microseconds) / 1e6
         }
         metrics.set("weighpoint_delivery_oldest_age_seconds", [], oldestAge)
@@ -502,7 +505,7 @@ public final class StationUnit: @unchecked Sendable {
             "status": .string(!healthy ? "failing" : degraded.isEmpty ? "ok" : "degraded"),
             "device_id": .string(config.station.deviceID), "wim": .string(wim), "cameras": .object(cams),
             "store": .string(refusing.map { "refusing new evidence: \($0)" } ?? "ok"),
-            "delivery_backlog": .int(Int64(backlog.count)), "degraded": .array(degraded.map(JSONValue.string)),
+            "delivery_backlog": .int(Int64(backlog)), "degraded": .array(degraded.map(JSONValue.string)),
             "pending_weighings": .int(Int64(lock.withLock { pending.count })),
             "alarms": .array(deliveryAlarms.map(JSONValue.string) + (refusing.map { [JSONValue.string("store: \($0)")] } ?? [])),
         ])

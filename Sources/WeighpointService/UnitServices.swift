@@ -180,7 +180,7 @@ public struct SystemdNotifier: Service {
         }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                if unit.health().healthy { Self.send("WATCHDOG=1") }
+                if unit.store.refusalReason == nil { Self.send("WATCHDOG=1") }
                 try? await Task.sleep(for: .microseconds(usec / 2))
             }
         }

@@ -103,7 +103,7 @@ struct Deliver: AsyncParsableCommand {
                     try await Task.sleep(for: .milliseconds(min(settings.backoffMaxMs, settings.backoffInitialMs << failures)))
                 }
             }
-            let left = try store.unacknowledged().count
+            let left = try store.unacknowledgedCount()
             await uplink.shutdown()
             print("delivered \(delivered) record(s); \(left) not yet acknowledged")
             for a in uplink.alarms { printError("ALARM: \(a)") }

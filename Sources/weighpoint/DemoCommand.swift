@@ -94,7 +94,7 @@ struct Demo: AsyncParsableCommand {
 
         // Summary and verification.
         let records = try unit.store.records()
-        let unacked = try unit.store.unacknowledged().count
+        let unacked = try unit.store.unacknowledgedCount()
         print("== \(vehicles) vehicles: " + Decision.allCases.map { "\($0.rawValue) \(tally.value($0))" }.joined(separator: ", "))
         print("   \(records.count) signed records in \(dir)/evidence, \(records.count - unacked) acknowledged by the case system, \(unacked) waiting")
         print("   metrics: weighings \(Int(unit.metrics.value("weighpoint_weighings_total") ?? 0)), plate reads \(Int(unit.metrics.value("weighpoint_plate_reads_total") ?? 0)), association misses \(Int(unit.metrics.value("weighpoint_association_misses_total") ?? 0))")
@@ -230,8 +230,7 @@ final class Traffic: Service, @unchecked Sendable {
             while text.hasSuffix("挂") { text = plates.plate() }  // a front camera reads the tractor
             if roll == 1 { text = String(text.prefix(3)) + String(text.dropFirst(3).map { $0 == "8" ? "B" : $0 == "0" ? "D" : $0 }) }
             for cam in unit.config.cameras where cam.lane == w.lane && cam.role == .front && roll != 0 {
-                let camera = Camera(id: cam.id, lane: cam.lane, role: cam.role, distanceM: cam.distanceM)
-                guard let at = camera.expectedTime(of: w) else { continue }
+                guard let at = cam.camera.expectedTime(of: w) else { continue }
                 let body = #"{"camera":"\#(cam.id)","time":"\#(at.rfc3339(fractionDigits: 3))","plate":"\#(text)","color":"yellow","confidence":0.9}"#
                 posts.append(Task {
                     let wait = at.microseconds - ClockState.now().microseconds
@@ -249,7 +248,7 @@ final class Traffic: Service, @unchecked Sendable {
         // Wait until every vehicle is decided and every record acknowledged (at most 60 s).
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            if tally.total >= vehicles, (try? unit.store.unacknowledged().count) == 0 { break }
+            if tally.total >= vehicles, (try? unit.store.unacknowledgedCount()) == 0 { break }
             try? await Task.sleep(for: .milliseconds(100))
         }
     }

@@ -73,15 +73,23 @@ func frame(_ seq: UInt32, at us: Int64, size: Int = 100) -> CapturedFrame {
     }
 }
 
+/// The sample frames of Images/.
+let sampleImages = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Images").standardized.path
+
+/// Plays Images/ into a new ring until it holds `frames` frames (or 10 s passed).
+func replay(camera: String, slots: Int, framesPerSecond: Double, until frames: Int) throws -> FrameRing {
+    let ring = FrameRing(camera: camera, slots: slots, windowMicroseconds: 60_000_000)
+    let cam = try ReplayCamera(directory: sampleImages, framesPerSecond: framesPerSecond, ring: ring)
+    cam.start()
+    let deadline = Date().addingTimeInterval(10)
+    while ring.statistics.pushed < frames && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+    cam.stop()
+    return ring
+}
+
 @Suite struct ReplayCameraTests {
     @Test func playsTheSampleFramesIntoTheRing() throws {
-        let images = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Images").standardized.path
-        let ring = FrameRing(camera: "replay", slots: 20, windowMicroseconds: 60_000_000)
-        let cam = try ReplayCamera(directory: images, framesPerSecond: 50, ring: ring)
-        cam.start()
-        let deadline = Date().addingTimeInterval(10)
-        while ring.statistics.pushed < 10 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        cam.stop()
+        let ring = try replay(camera: "replay", slots: 20, framesPerSecond: 50, until: 10)
         #expect(ring.statistics.pushed >= 10)
         let f = try #require(ring.nearest(to: ring.newestTime!))
         #expect(f.bytes.prefix(2) == [0xFF, 0xD8])
@@ -90,13 +98,7 @@ func frame(_ seq: UInt32, at us: Int64, size: Int = 100) -> CapturedFrame {
     }
 
     @Test func everyReplayedFrameSaysItIsAReplayAndDiffersFromTheOthers() throws {
-        let images = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Images").standardized.path
-        let ring = FrameRing(camera: "front-9", slots: 30, windowMicroseconds: 60_000_000)
-        let cam = try ReplayCamera(directory: images, framesPerSecond: 100, ring: ring)
-        cam.start()
-        let deadline = Date().addingTimeInterval(10)
-        while ring.statistics.pushed < 14 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        cam.stop()
+        let ring = try replay(camera: "front-9", slots: 30, framesPerSecond: 100, until: 14)
         let frames = ring.frames(from: Timestamp(microseconds: 0), to: ring.newestTime!)
         #expect(frames.count >= 14)  // more than the 6 sample files: files repeat, frames must not
         #expect(Set(frames.map(\.bytes)).count == frames.count)
@@ -111,8 +113,6 @@ func frame(_ seq: UInt32, at us: Int64, size: Int = 100) -> CapturedFrame {
 }
 
 @Suite struct EvidencePictureTests {
-    static let images = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Images").standardized.path
-
     @Test func theFontHasEveryCharacterTheBandUses() throws {
         let r = try TextRenderer()
         #expect(r.missingGlyphs(in: "时间北京站点车道方向设备车牌挂车车速轴数总重限值超限结论涉嫌无效称重人工复核许可通行未识别苏京粤沪浙皖鲁豫 ABC 0123 km/h %").isEmpty)
@@ -120,8 +120,8 @@ func frame(_ seq: UInt32, at us: Int64, size: Int = 100) -> CapturedFrame {
     }
 
     @Test func composesTilesAndADrawnInformationBand() throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.images).filter { $0.hasSuffix(".jpg") }.sorted()
-        let frame = try #require(FileManager.default.contents(atPath: Self.images + "/" + names[0]).map { [UInt8]($0) })
+        let names = try FileManager.default.contentsOfDirectory(atPath: sampleImages).filter { $0.hasSuffix(".jpg") }.sorted()
+        let frame = try #require(FileManager.default.contents(atPath: sampleImages + "/" + names[0]).map { [UInt8]($0) })
         let lines = ["时间 2026-11-28 16:00:01.250 北京时间", "车牌 plate 苏E12345   总重 gross 52500 kg   结论 涉嫌超限"]
         let jpeg = try EvidencePicture.compose(
             tiles: [.init(label: "前 front", jpeg: frame), .init(label: "后 rear", jpeg: nil), .init(label: "侧 side", jpeg: frame)],
