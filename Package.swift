@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "WeighpointEvidence",
             dependencies: ["WeighpointCore", "COpenSSL", "CLinux", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "WeighpointConsole", dependencies: ["WeighpointCore", "CSerialPort"]),
+        .target(name: "WeighpointConsole", dependencies: ["WeighpointCore", "CSerialPort", "COpenSSL"]),
         // Delivery to the case system: the HTTPS client with mutual TLS and the outbox drain.
         .target(
             name: "WeighpointUplink",
@@ -89,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "weighpoint",
             dependencies: [
-                "WeighpointService", "WeighpointScenario", "WeighpointTesting", "WeighpointEvidence", "WeighpointModbus",
+                "WeighpointService", "WeighpointScenario", "WeighpointTesting", "WeighpointEvidence", "WeighpointModbus", "WeighpointConsole",
                 "WeighpointUplink", "WeighpointCaseSink", "WeighpointCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -114,7 +114,12 @@ let package = Package(
             name: "WeighpointScenarioTests",
             dependencies: ["WeighpointScenario", "WeighpointCore", "WeighpointTesting"],
             resources: [.copy("Scenarios")]),
-        .testTarget(name: "WeighpointServiceTests", dependencies: ["WeighpointService", "WeighpointTesting", "WeighpointEvidence", "WeighpointCore", "WeighpointModbus"]),
+        .testTarget(
+            name: "WeighpointServiceTests",
+            dependencies: [
+                "WeighpointService", "WeighpointTesting", "WeighpointEvidence", "WeighpointCore", "WeighpointModbus", "WeighpointConsole",
+                .product(name: "Logging", package: "swift-log"), .product(name: "PropertyBased", package: "swift-property-based"),
+            ]),
         .testTarget(
             name: "WeighpointUplinkTests",
             dependencies: [
@@ -122,6 +127,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(name: "WeighpointCaptureTests", dependencies: ["WeighpointCapture", "WeighpointCore"]),
+        .testTarget(
+            name: "WeighpointConsoleTests",
+            dependencies: ["WeighpointConsole", "WeighpointCore", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "WeighpointEvidenceTests", dependencies: ["WeighpointEvidence", "WeighpointCore", "WeighpointTesting"]),
         .testTarget(
             name: "WeighpointModbusTests",

@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/core_names.h>
+#include <openssl/rand.h>
 #include <string.h>
 
 // Small wrappers for what Swift cannot call or should not juggle itself. Each returns 1 on

@@ -68,6 +68,9 @@ public struct Weighing: Hashable, Sendable {
     public var flags: [WeighingFlag]
     /// Problems the driver found decoding the controller's record; they invalidate the weighing.
     public var decodeProblems: [InvalidityReason] = []
+    /// The calibration correction the unit applied to the controller's loads; nil when none was
+    /// (replayed scenarios, tests).
+    public var calibration: AppliedCalibration?
 
     public init(
         seq: UInt64, lane: Int, time: Timestamp, speedKmh: Double, body: VehicleBody, driveAxles: Int?,

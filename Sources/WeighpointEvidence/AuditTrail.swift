@@ -2,6 +2,23 @@ import Foundation
 import GRDB
 import WeighpointCore
 
+/// A change to record in the audit trail: what happened, who did it, the parameter, old and new.
+public struct AuditChange: Sendable {
+    public var event: String
+    public var who: String
+    public var parameter: String
+    public var old: String?
+    public var new: String?
+
+    public init(event: String, who: String, parameter: String, old: String?, new: String?) {
+        self.event = event
+        self.who = who
+        self.parameter = parameter
+        self.old = old
+        self.new = new
+    }
+}
+
 /// One entry of the audit trail.
 public struct AuditEntry: Sendable {
     public let seq: Int64
@@ -15,25 +32,38 @@ extension EvidenceStore {
     /// parameter, old and new value, and the event counter (its sequence). Refused when full.
     @discardableResult
     public func appendAudit(event: String, who: String, parameter: String, old: String?, new: String?, time: Timestamp = ClockState.now()) throws(StoreError) -> AuditEntry {
+        try appendAudit([AuditChange(event: event, who: who, parameter: parameter, old: old, new: new)], time: time)[0]
+    }
+
+    /// Appends several entries in one transaction: all of them, or none (a change of several
+    /// parameters is recorded whole or refused whole, e.g. when the trail would overflow).
+    @discardableResult
+    public func appendAudit(_ changes: [AuditChange], time: Timestamp = ClockState.now()) throws(StoreError) -> [AuditEntry] {
         do {
-            return try db.write { db -> AuditEntry in
+            return try db.write { db -> [AuditEntry] in
                 let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") ?? 0
-                guard count < auditCapacity else { throw StoreError.auditFull(auditCapacity) }
-                let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-                let seq: Int64 = last.map { ($0["seq"] as Int64) + 1 } ?? 1
-                let body = JSONValue.object([
-                    "schema": .string("weighpoint.audit"), "schema_version": .int(1), "device_id": .string(identity.deviceID),
-                    "seq": .int(seq), "prev_hash": last.map { .string($0["hash"]) } ?? .null,
-                    "time": .object(["utc": .string(time.description), "clock": ClockState.read().json]),
-                    "event": .string(event), "who": .string(who), "parameter": .string(parameter),
-                    "old": old.map(JSONValue.string) ?? .null, "new": new.map(JSONValue.string) ?? .null,
-                    "software": .object(["version": .string(identity.softwareVersion), "sha256": .string(identity.softwareSHA256)]),
-                ]).canonicalBytes
-                let sig = try key.sign(body)
-                try db.execute(
-                    sql: "INSERT INTO audit (seq, body, hash, alg, key_id, signature, event, created_at) VALUES (?,?,?,?,?,?,?,?)",
-                    arguments: [seq, Data(body), try Digest.hexDigest(of: body), key.algorithm.envelopeName, try key.keyID(), Data(sig), event, time.description])
-                return AuditEntry(seq: seq, body: body, event: event)
+                guard count + changes.count <= auditCapacity else { throw StoreError.auditFull(auditCapacity) }
+                var last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").map { (seq: $0["seq"] as Int64, hash: $0["hash"] as String) }
+                var out: [AuditEntry] = []
+                for c in changes {
+                    let seq: Int64 = last.map { $0.seq + 1 } ?? 1
+                    let body = JSONValue.object([
+                        "schema": .string("weighpoint.audit"), "schema_version": .int(1), "device_id": .string(identity.deviceID),
+                        "seq": .int(seq), "prev_hash": last.map { .string($0.hash) } ?? .null,
+                        "time": .object(["utc": .string(time.description), "clock": ClockState.read().json]),
+                        "event": .string(c.event), "who": .string(c.who), "parameter": .string(c.parameter),
+                        "old": c.old.map(JSONValue.string) ?? .null, "new": c.new.map(JSONValue.string) ?? .null,
+                        "software": .object(["version": .string(identity.softwareVersion), "sha256": .string(identity.softwareSHA256)]),
+                    ]).canonicalBytes
+                    let sig = try key.sign(body)
+                    let hash = try Digest.hexDigest(of: body)
+                    try db.execute(
+                        sql: "INSERT INTO audit (seq, body, hash, alg, key_id, signature, event, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                        arguments: [seq, Data(body), hash, key.algorithm.envelopeName, try key.keyID(), Data(sig), c.event, time.description])
+                    out.append(AuditEntry(seq: seq, body: body, event: c.event))
+                    last = (seq, hash)
+                }
+                return out
             }
         } catch let e as StoreError {
             throw e

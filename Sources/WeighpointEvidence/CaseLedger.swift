@@ -169,8 +169,9 @@ public final class CaseLedger: @unchecked Sendable {
     }
 }
 
-/// Writes a file durably: temp file, fsync, rename, directory fsync.
-func durableWrite(_ bytes: [UInt8], to path: String) throws {
+/// Writes `bytes` to `path` so that it survives a power cut: a temporary file, fsync, rename,
+/// then the directory fsynced. Readers see the old content or the new, never a part.
+public func durableWrite(_ bytes: [UInt8], to path: String) throws {
     let dir = (path as NSString).deletingLastPathComponent
     let tmp = dir + "/." + (path as NSString).lastPathComponent + ".tmp"
     let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)

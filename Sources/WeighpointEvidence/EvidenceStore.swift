@@ -28,6 +28,7 @@ public struct UnitIdentity: Sendable {
     public var station: [String: JSONValue]
     /// Instrument: model, serial, accuracy class, verification certificate and its validity.
     public var instrument: [String: JSONValue]
+    /// The calibration profile of records whose content does not name the one in force.
     public var calibrationProfileSHA256: String
     public var softwareVersion: String
     public var softwareSHA256: String
@@ -225,7 +226,7 @@ public final class EvidenceStore: @unchecked Sendable {
                 o["time"] = .object(["utc": .string(time.description), "clock": clock.json])
                 o["evidence"] = .array(evidence)
                 o["instrument"] = .object(identity.instrument)
-                o["calibration_profile_sha256"] = .string(identity.calibrationProfileSHA256)
+                if o["calibration_profile_sha256"] == nil { o["calibration_profile_sha256"] = .string(identity.calibrationProfileSHA256) }
                 o["software"] = .object(["version": .string(identity.softwareVersion), "sha256": .string(identity.softwareSHA256)])
                 let body = JSONValue.object(o).canonicalBytes
                 let record = try signed(seq: seq, body: body, decision: o["assessment"]?["decision"]?.stringValue ?? "unknown", plate: o["plate"]?.stringValue)
@@ -283,6 +284,26 @@ public final class EvidenceStore: @unchecked Sendable {
             return try db.read { db in
                 try Row.fetchAll(db, sql: "SELECT * FROM records WHERE seq >= ? ORDER BY seq LIMIT ?", arguments: [seq, min(limit, Int(Int32.max))]).map(Self.record)
             }
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
+    /// The newest `n` records, oldest of them first.
+    public func records(last n: Int) throws(StoreError) -> [StoredRecord] {
+        do {
+            return try db.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM records ORDER BY seq DESC LIMIT ?) ORDER BY seq", arguments: [min(n, Int(Int32.max))]).map(Self.record)
+            }
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
+    /// How many records the store holds (retention may have deleted delivered ones).
+    public func recordCount() throws(StoreError) -> Int {
+        do {
+            return try db.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM records") ?? 0 }
         } catch {
             throw .database("\(error)")
         }
@@ -457,6 +478,23 @@ public final class EvidenceStore: @unchecked Sendable {
         }
         do {
             try db.write { db in try Self.setMeta(db, "signing_key_id", current) }
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
+    /// A value the unit keeps with its evidence (`unit.` keys), e.g. the calibration last applied.
+    public func unitValue(_ key: String) throws(StoreError) -> String? {
+        do {
+            return try db.read { db in try Self.meta(db, "unit." + key) }
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
+    public func setUnitValue(_ key: String, _ value: String) throws(StoreError) {
+        do {
+            try db.write { db in try Self.setMeta(db, "unit." + key, value) }
         } catch {
             throw .database("\(error)")
         }

@@ -17,14 +17,15 @@ public enum RecordContent {
         if let f = front { plates.append(plateJSON(f, role: "front")) }
         if let r = rear { plates.append(plateJSON(r, role: "rear")) }
         let reasons = w.invalidityReasons().map { JSONValue.string($0.description) }
-        let weighing: JSONValue = .object([
+        var weighing: [String: JSONValue] = [
             "controller_seq": .int(Int64(w.seq)), "lane": .int(Int64(w.lane)), "time": .string(w.time.description),
             "speed_kmh": .double(w.speedKmh), "body": .string(w.body.rawValue), "drive_axles": w.driveAxles.map { .int(Int64($0)) } ?? .null,
             "axles": .array(w.axles.map { .object(["kg": .int(Int64($0.kg)), "tyres": .string($0.tyres.rawValue)]) }),
             "groups": .array(w.groups.map { .int(Int64($0)) }), "spacings_mm": .array(w.spacingsMm.map { .int(Int64($0)) }),
             "length_mm": w.lengthMm.map { .int(Int64($0)) } ?? .null, "gross_kg": .int(Int64(w.grossKg)),
             "flags": .array(w.flags.map { .string($0.rawValue) }), "valid": .bool(reasons.isEmpty), "invalid_reasons": .array(reasons),
-        ])
+        ]
+        if let c = w.calibration { weighing["calibration"] = calibrationJSON(c) }
         var assessment: [String: JSONValue] = [
             "decision": .string(a.decision.rawValue), "rule": a.limit.map { .string($0.rule) } ?? .null,
             "limit_kg": a.limit.map { .int(Int64($0.kg)) } ?? .null, "limit_basis": a.limit.map { .string($0.basis) } ?? .null,
@@ -47,13 +48,33 @@ public enum RecordContent {
         } else {
             assessment["permit"] = .null
         }
-        return [
-            "weighing": weighing, "plates": .array(plates),
+        var out: [String: JSONValue] = [
+            "weighing": .object(weighing), "plates": .array(plates),
             "plate": front.map { .string($0.normalized) } ?? .null,
             "plate_color": front.map { .string($0.color.rawValue) } ?? .null,
             "trailer_plate": rear.map { .string($0.normalized) } ?? .null,
             "assessment": .object(assessment),
             "watchlist": .array(watchHits.map { .object(["list": .string($0.list), "plate": .string($0.plate), "read": .string($0.read), "match": .string($0.kind.rawValue)]) }),
         ]
+        // The profile in force when the vehicle was weighed (the store's identity names one otherwise).
+        if let c = w.calibration { out["calibration_profile_sha256"] = .string(c.profileSHA256) }
+        return out
+    }
+
+    /// The correction applied to the controller's loads: factor, the cell it came from (null: the
+    /// lane is uncalibrated), the controller's own figures, and the profile in force.
+    static func calibrationJSON(_ c: AppliedCalibration) -> JSONValue {
+        .object([
+            "factor_1e4": .int(Int64(c.factor.tenThousandths)),
+            "cell": c.cell.map { cell in
+                .object([
+                    "lane": .int(Int64(cell.lane)), "speed_from_kmh": cell.speedFromKmh.map { .int(Int64($0)) } ?? .null,
+                    "axles": cell.axles.map { .string($0.description) } ?? .null,
+                ])
+            } ?? .null,
+            "controller_axles_kg": .array(c.controllerAxlesKg.map { .int(Int64($0)) }),
+            "controller_gross_kg": c.controllerGrossKg.map { .int(Int64($0)) } ?? .null,
+            "profile_sha256": .string(c.profileSHA256),
+        ])
     }
 }

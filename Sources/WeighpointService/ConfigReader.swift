@@ -89,6 +89,9 @@ final class ConfigReader {
         problems.append(ConfigProblem(file: file, line: lines.line(of: key), key: key, message: message))
     }
 
+    /// Problems found in a file this one names (a technicians file, a profile).
+    func add(_ other: [ConfigProblem]) { problems += other }
+
     /// A section: a table at `key` of `parent`.
     struct Section {
         let table: TOMLTable?
@@ -164,6 +167,10 @@ final class ConfigReader {
                 guard let a = v.array, a.allSatisfy({ $0.string != nil }) else { return nil }
                 return a.map { $0.string! }
             }
+        }
+
+        func bool(_ k: String, required: Bool = true) -> Bool? {
+            typed(k, required: required, what: "true or false") { $0.bool }
         }
 
         func int(_ k: String, in range: ClosedRange<Int>, required: Bool = true) -> Int? {

@@ -1,5 +1,6 @@
 import Foundation
 import WeighpointCapture
+import WeighpointConsole
 import WeighpointCore
 import WeighpointEvidence
 import WeighpointModbus
@@ -95,10 +96,13 @@ public struct StationConfig: Sendable {
         public var format: String
     }
 
+    /// The technician console: a serial port (none: only `weighpoint console --stdio`), its line
+    /// settings, and who may log in.
     public struct Console: Sendable {
-        public var port: String
-        public var baud: Int
-        public var techniciansFile: String?
+        public var port: String?
+        public var serial: SerialSettings
+        public var techniciansFile: String
+        public var settings: ConsoleSettings
     }
 
     public var file: String
@@ -113,6 +117,9 @@ public struct StationConfig: Sendable {
     public var signing: Signing
     public var caseSystem: CaseSystem?
     public var console: Console?
+    /// The calibration profile in force (Calibration/README.md); the unit writes it when a
+    /// technician changes it. Default: `calibration.toml` in the data directory.
+    public var calibrationProfile: String
 
     /// Loads and validates; throws `ConfigError` listing every problem with file, line and key.
     public static func load(path: String) throws(ConfigError) -> StationConfig {
@@ -135,7 +142,7 @@ public struct StationConfig: Sendable {
             guard let p else { return }
             if !FileManager.default.fileExists(atPath: p) { r.problem(key, "\(what) \(p) does not exist") }
         }
-        root.rejectUnknown(["station", "lanes", "wim", "cameras", "http", "rules", "storage", "signing", "case_system", "console"])
+        root.rejectUnknown(["station", "lanes", "wim", "cameras", "http", "rules", "storage", "signing", "case_system", "console", "calibration"])
 
         // [station]
         let s = root.section("station")
@@ -271,10 +278,42 @@ public struct StationConfig: Sendable {
         var console: Console?
         if root.has("console") {
             let co = root.section("console")
-            co.rejectUnknown(["port", "baud", "technicians"])
-            console = Console(
-                port: co.string("port") ?? "", baud: co.int("baud", in: 1200...4_000_000, required: false) ?? 115_200,
-                techniciansFile: resolve(co.string("technicians", required: false)))
+            co.rejectUnknown(["port", "baud", "framing", "flow_control", "technicians", "status_before_login", "idle_logout_s", "lockout_after", "lockout_s"])
+            var serial = SerialSettings(baud: co.int("baud", in: 300...4_000_000, required: false) ?? 115_200)
+            if let f = co.string("framing", required: false) {
+                if let (d, p, st) = SerialSettings.framing(f) {
+                    (serial.dataBits, serial.parity, serial.stopBits) = (d, p, st)
+                } else {
+                    r.problem(co.key("framing"), "'\(f)' is not data bits, parity and stop bits like 8N1, 7E1, 8N2")
+                }
+            }
+            if let fc = co.oneOf("flow_control", SerialSettings.FlowControl.allCases.map(\.rawValue), required: false) {
+                serial.flowControl = SerialSettings.FlowControl(rawValue: fc)!
+            }
+            let file = resolve(co.string("technicians"))
+            var technicians: [Technician] = []
+            mustExist(file, key: co.key("technicians"), what: "technicians file")
+            if let file, FileManager.default.fileExists(atPath: file) {
+                do { technicians = try TechnicianFile.load(file) } catch { r.add(error.problems) }
+            }
+            var settings = ConsoleSettings(technicians: technicians)
+            settings.statusBeforeLogin = co.bool("status_before_login", required: false) ?? false
+            settings.idleLogoutSeconds = Double(co.int("idle_logout_s", in: 10...86_400, required: false) ?? 600)
+            settings.lockoutAfter = co.int("lockout_after", in: 1...20, required: false) ?? 3
+            settings.lockoutSeconds = Double(co.int("lockout_s", in: 1...3600, required: false) ?? 30)
+            console = Console(port: co.string("port", required: false), serial: serial, techniciansFile: file ?? "", settings: settings)
+        }
+        let cal = root.section("calibration", required: false)
+        cal.rejectUnknown(["profile"])
+        let calibrationProfile = resolve(cal.string("profile", required: false)) ?? (storage.data + "/calibration.toml")
+        if cal.has("profile") && !FileManager.default.fileExists(atPath: calibrationProfile) {
+            r.problem(cal.key("profile"), "calibration profile \(calibrationProfile) does not exist (leave the key out to start with an empty one in the data directory)")
+        } else if FileManager.default.fileExists(atPath: calibrationProfile) {
+            if let data = FileManager.default.contents(atPath: calibrationProfile) {
+                do { _ = try CalibrationFile.parse(String(decoding: data, as: UTF8.self), file: calibrationProfile, lanes: lanes.map(\.number)) } catch { r.add(error.problems) }
+            } else {
+                r.problem(cal.key("profile"), "cannot read \(calibrationProfile)")
+            }
         }
 
         guard r.problems.isEmpty, let profile, let transport else { throw ConfigError(problems: r.problems) }
@@ -287,7 +326,7 @@ public struct StationConfig: Sendable {
 
         return StationConfig(
             file: file, station: station, lanes: lanes, wim: wim, cameras: cameras, httpListen: httpListen,
-            rules: rules, storage: storage, signing: signing, caseSystem: caseSystem, console: console)
+            rules: rules, storage: storage, signing: signing, caseSystem: caseSystem, console: console, calibrationProfile: calibrationProfile)
     }
 }
 

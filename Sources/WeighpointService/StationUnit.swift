@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import WeighpointCapture
+import WeighpointConsole
 import WeighpointCore
 import WeighpointEvidence
 import WeighpointModbus
@@ -96,6 +97,13 @@ public final class StationUnit: @unchecked Sendable {
     public let config: StationConfig
     public let store: EvidenceStore
     public let metrics = UnitMetrics()
+    /// The calibration in force: applied to every weighing as it arrives from the controller.
+    public let calibration: CalibrationKeeper
+    /// Weighings and decisions as they happen, for the technician console.
+    public let feed = LiveFeed()
+    public let software: SoftwareIdentity
+    public let startedAt = ClockState.now()
+    private var lastWeighing: (seq: UInt64, time: Timestamp)?
     let log: Logger
     let associator: Associator
     let assessor: Assessor
@@ -128,6 +136,7 @@ public final class StationUnit: @unchecked Sendable {
     public init(config: StationConfig, software: SoftwareIdentity, logger: Logger) throws {
         self.config = config
         self.log = logger
+        self.software = software
         let key = try SigningKey.load(path: config.signing.key, distinguishingID: config.signing.distinguishingID ?? defaultSM2DistinguishingID)
         let profileBytes = FileManager.default.contents(atPath: config.wim.profile.source).map { [UInt8]($0) } ?? []
         var station: [String: JSONValue] = ["code": .string(config.station.code), "site_type": .string(config.station.siteType)]
@@ -142,11 +151,17 @@ public final class StationUnit: @unchecked Sendable {
         ]
         if let v = config.wim.certificate { instrument["certificate"] = .string(v) }
         if let v = config.wim.certificateValidUntil { instrument["certificate_valid_until"] = .string(v) }
+        // The controller's register map is part of how loads were read, not of their calibration.
+        instrument["register_map"] = .string(config.wim.profile.name)
+        instrument["register_map_sha256"] = .string(try Digest.hexDigest(of: profileBytes))
+        // Records carry the profile in force with their weighing; this names the one at start.
+        let calibrationBytes = FileManager.default.contents(atPath: config.calibrationProfile) ?? Data(CalibrationFile.render(CalibrationProfile()).utf8)
         let identity = UnitIdentity(
             deviceID: config.station.deviceID, station: station, instrument: instrument,
-            calibrationProfileSHA256: try Digest.hexDigest(of: profileBytes), softwareVersion: software.version, softwareSHA256: software.executableSHA256)
+            calibrationProfileSHA256: try Digest.hexDigest(of: calibrationBytes), softwareVersion: software.version, softwareSHA256: software.executableSHA256)
         store = try EvidenceStore(directory: config.storage.data, key: key, identity: identity, minimumFreeBytes: Int64(config.storage.minFreeMB) << 20)
         for p in store.startupProblems { logger.warning("store startup check", metadata: ["problem": "\(p)"]) }
+        calibration = try CalibrationKeeper(path: config.calibrationProfile, store: store, lanes: config.lanes.map(\.number), logger: logger)
 
         associator = Associator(cameras: config.cameras.map(\.camera), windowMilliseconds: Int64(config.rules.matchWindowMs))
         var permits: [Permit] = []
@@ -263,12 +278,14 @@ public final class StationUnit: @unchecked Sendable {
     private func handle(_ event: WIMEvent, profile: WIMProfile) {
         switch event {
         case .weighing(let rec):
-            let w = rec.weighing(profile)
+            let w = calibration.apply(to: rec.weighing(profile))
             lock.withLock {
                 pending.append(w)
                 receivedAt[w.seq] = ClockState.now()
+                lastWeighing = (w.seq, w.time)
             }
             metrics.add("weighpoint_weighings_total")
+            feed.publish(.weighed(w))
         case .gap(let missing):
             metrics.add("weighpoint_wim_gaps_total", [], Double(missing.count))
             log.error("wim sequence gap", metadata: ["first": "\(missing.lowerBound)", "last": "\(missing.upperBound)"])
@@ -321,6 +338,8 @@ public final class StationUnit: @unchecked Sendable {
         guard !due.isEmpty else { return 0 }
         let available = reads.all
         let plates = associator.associate(due, available)
+        var assessor = self.assessor
+        assessor.rules.tolerance = tolerance
         reads.remove(Set(plates.flatMap { [$0.front, $0.rear].compactMap { $0 } }.map { available[$0] }))
         for (w, p) in zip(due, plates) {
             let front = p.front.map { available[$0] }
@@ -344,6 +363,7 @@ public final class StationUnit: @unchecked Sendable {
                 "plate": "\(front?.normalized ?? "unknown")", "gross_kg": "\(assessment.grossKg)", "record": "\(stored.map { String($0.seq) } ?? "-")",
             ])
             onDecision(w, assessment, front, rear, stored)
+            feed.publish(.decided(w, assessment, plate: front?.normalized, record: stored?.seq))
         }
         // Weighings are decided in time order, not always in sequence order: the state is the
         // highest sequence below which nothing is pending.
@@ -358,6 +378,12 @@ public final class StationUnit: @unchecked Sendable {
         reads.prune(before: Timestamp(microseconds: min(oldestPending.microseconds, now.microseconds) - window - 60_000_000))
         return due.count
     }
+
+    /// The tolerance in force: the calibration profile's, else the station configuration's.
+    public var tolerance: Tolerance { calibration.snapshot.profile.tolerance ?? config.rules.tolerance }
+
+    /// The last weighing received from the controller.
+    public var latestWeighing: (seq: UInt64, time: Timestamp)? { lock.withLock { lastWeighing } }
 
     /// When no read for `w` can still arrive: the latest expected time of its lane's cameras
     /// (t + d/v, rear cameras add the length) plus the match window; a weighing without a usable

@@ -8,6 +8,48 @@ import WeighpointUplink
 /// down in reverse on SIGTERM or SIGINT, so input stops first, pending weighings are decided and
 /// committed, and delivery stops last.
 public enum UnitRunner {
+    /// swift-log through `KeyValueLogHandler` on standard error; `WEIGHPOINT_LOG=debug|info|
+    /// notice|warning|error` sets the level (default info).
+    public static func bootstrapLogging(default level: Logger.Level = .info) {
+        let chosen = ProcessInfo.processInfo.environment["WEIGHPOINT_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? level
+        LoggingSystem.bootstrap { label in
+            var h = KeyValueLogHandler(label: label)
+            h.logLevel = chosen
+            return h
+        }
+    }
+
+    /// What `weighpointd --config` (and `weighpoint console --stdio`) does: loads the station
+    /// configuration (every problem logged and printed, exit status 2), builds the unit (exit 1 if
+    /// it cannot start) and runs it until shutdown.
+    public static func runStation(configPath: String, identity: SoftwareIdentity, logger log: Logger, consoleOnStandardIO: Bool = false) async throws -> Int32 {
+        log.info("start", metadata: ["version": "\(identity.version)", "sha256": "\(identity.executableSHA256)", "config": "\(configPath)"])
+        let station: StationConfig
+        do {
+            station = try StationConfig.load(path: configPath)
+        } catch {
+            for p in error.problems { log.critical("configuration", metadata: ["problem": "\(p)"]) }
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            return 2
+        }
+        if consoleOnStandardIO && station.console == nil {
+            let why = "\(configPath): console: the configuration has no [console] section (technicians)"
+            log.critical("configuration", metadata: ["problem": "\(why)"])
+            FileHandle.standardError.write(Data((why + "\n").utf8))
+            return 2
+        }
+        let unit: StationUnit
+        do {
+            unit = try StationUnit(config: station, software: identity, logger: log)
+        } catch {
+            log.critical("cannot start the unit", metadata: ["error": "\(error)"])
+            return 1
+        }
+        try await run(unit: unit, logger: log, consoleOnStandardIO: consoleOnStandardIO)
+        log.info("stopped")
+        return 0
+    }
+
     public static func uplinkSettings(_ cs: StationConfig.CaseSystem) throws -> UplinkSettings {
         var token: String?
         if let f = cs.tokenFile {
@@ -20,8 +62,11 @@ public enum UnitRunner {
 
     /// Runs until shutdown. `extra` services run after the unit is up; one that returns
     /// successfully shuts the group down (the demo's traffic does this when it is done).
+    /// `consoleOnStandardIO` puts the technician console on standard input and output instead of
+    /// the configured serial port; its end of input then shuts the unit down.
     public static func run(
-        unit: StationUnit, logger: Logger, extra: [any Service] = [], onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        unit: StationUnit, logger: Logger, extra: [any Service] = [], consoleOnStandardIO: Bool = false,
+        onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let config = unit.config
         let ready = ReadyFlag(needs: ["unit", "http"])
@@ -40,6 +85,13 @@ public enum UnitRunner {
         }
         services.append(.init(service: http))
         services.append(.init(service: SystemdNotifier(unit: unit, ready: ready)))
+        if let c = config.console {
+            if consoleOnStandardIO {
+                services.append(.init(service: ConsoleService(unit: unit, line: .standardIO, settings: c.settings, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup))
+            } else if let port = c.port {
+                services.append(.init(service: ConsoleService(unit: unit, line: .serial(port, c.serial), settings: c.settings, logger: logger)))
+            }
+        }
         for e in extra { services.append(.init(service: e, successTerminationBehavior: .gracefullyShutdownGroup)) }
         var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .seconds(60)

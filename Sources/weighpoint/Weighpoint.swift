@@ -9,7 +9,7 @@ struct Weighpoint: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "weighpoint",
         abstract: "Tools for the Weighpoint overload-enforcement unit.",
-        subcommands: [Version.self, Replay.self, Plates.self, Wim.self, Simulate.self, Keygen.self, Records.self, Verify.self, Store.self, CaseSinkCommand.self, Deliver.self, DeliveryBench.self, CameraCommand.self, Demo.self, UnitBench.self])
+        subcommands: [Version.self, Replay.self, Plates.self, Wim.self, Simulate.self, Keygen.self, Records.self, Verify.self, Store.self, CaseSinkCommand.self, Deliver.self, DeliveryBench.self, CameraCommand.self, ConsoleCommand.self, Demo.self, UnitBench.self])
 }
 
 /// Writes to standard error (Swift 6 rejects the `stderr` global as not concurrency-safe).

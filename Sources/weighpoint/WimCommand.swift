@@ -189,6 +189,27 @@ struct SimulateWim: ParsableCommand {
     @Option(help: "Inject a fault periodically, NAME:EVERY (repeatable).")
     var fault: [String] = []
 
+    @Option(help: "Sensor error: systematic bias in percent (loads read this much heavy), for calibration work.")
+    var sensorBias: Double = 0
+
+    @Option(help: "Sensor error: percent more per 10 km/h above 50 km/h (less below).")
+    var sensorSlope: Double = 0
+
+    @Option(help: "Sensor error: random scatter per axle and pass, standard deviation in percent.")
+    var sensorScatter: Double = 0
+
+    @Option(help: "A reference vehicle for calibration: its static axle loads in kg, front first (e.g. 6500,11500,11500,8000,8000,8000).")
+    var referenceAxles: String?
+
+    @Option(help: "The reference vehicle's axles per group (e.g. 1,2,3; default one group per axle).")
+    var referenceGroups: String?
+
+    @Option(help: "The lane the reference vehicle drives on.")
+    var referenceLane = 1
+
+    @Option(help: "Every how many vehicles the reference vehicle passes (1: only the reference vehicle).")
+    var referenceEvery = 3
+
     func run() throws {
         let p = try loadProfile(profile)
         let transport = try makeTransport(tcp: listen, rtu: rtu, baud: baud, listening: true)
@@ -210,12 +231,23 @@ struct SimulateWim: ParsableCommand {
         }
         if case .tcp(let host, _) = transport { printError("simulating \(p.name) on tcp://\(host):\(sim.port)") } else { printError("simulating \(p.name) on \(transport)") }
         var traffic = TrafficGenerator(seed: seed, lanes: lanes, overloadShare: overloadShare, flaggedShare: flaggedShare, flagBits: p.statusBits.values.sorted())
+        let sensor = SensorErrorModel(biasPercent: sensorBias, slopePercentPer10Kmh: sensorSlope, scatterPercent: sensorScatter)
+        var reference = try referenceTraffic()
+        var rng = SplitMix64(seed: seed &+ 0x5EED)
         var made = 0
         var lastRequests = 0
         let interval = 60.0 / max(rate, 0.001)
         while vehicles.map({ made < $0 }) ?? true {
             let now = Timestamp(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
-            let r = traffic.vehicle(at: now)
+            var r: WIMRecord
+            if reference != nil, made % max(referenceEvery, 1) == 0 {
+                r = reference!.pass(sequence: traffic.nextSequence, at: now, rng: &rng)
+                traffic.nextSequence += 1
+                printError("reference pass seq=\(r.sequence) lane=\(r.lane) speed_kmh=\(r.speedKmh)")
+            } else {
+                r = traffic.vehicle(at: now)
+            }
+            r = sensor.measure(r, rng: &rng)
             sim.enqueue(r)
             made += 1
             printError("vehicle seq=\(r.sequence) lane=\(r.lane) axles=\(r.axleCount) gross_kg=\(r.grossKg) status=\(r.status)")
@@ -227,6 +259,22 @@ struct SimulateWim: ParsableCommand {
         // Let the unit collect what is queued before stopping.
         while sim.pendingCount > 0 { Thread.sleep(forTimeInterval: 0.1) }
         sim.stop()
+    }
+
+    /// The reference vehicle of --reference-axles/--reference-groups, if given.
+    func referenceTraffic() throws -> ReferenceVehicleTraffic? {
+        guard let referenceAxles else { return nil }
+        let axles = referenceAxles.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard (2...12).contains(axles.count), axles.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw ValidationError("--reference-axles '\(referenceAxles)': 2 to 12 axle loads in kg, comma-separated")
+        }
+        let groups = try referenceGroups.map { g -> [Int] in
+            let v = g.split(separator: ",").compactMap { Int($0) }
+            guard v.reduce(0, +) == axles.count, v.allSatisfy({ $0 > 0 }) else { throw ValidationError("--reference-groups '\(g)' does not add up to \(axles.count) axles") }
+            return v
+        } ?? Array(repeating: 1, count: axles.count)
+        guard (1...lanes).contains(referenceLane) else { throw ValidationError("--reference-lane \(referenceLane) is not one of the \(lanes) lanes") }
+        return ReferenceVehicleTraffic(axlesKg: axles.map { $0! }, groups: groups, lane: referenceLane)
     }
 }
 

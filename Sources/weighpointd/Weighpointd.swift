@@ -32,13 +32,7 @@ struct Weighpointd: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
-        // WEIGHPOINT_LOG=debug|info|notice|warning|error sets the level (default info).
-        let level = ProcessInfo.processInfo.environment["WEIGHPOINT_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        LoggingSystem.bootstrap { label in
-            var h = KeyValueLogHandler(label: label)
-            h.logLevel = level
-            return h
-        }
+        UnitRunner.bootstrapLogging()
         let log = Logger(label: "weighpointd")
         let identity: SoftwareIdentity
         do {
@@ -51,23 +45,7 @@ struct Weighpointd: AsyncParsableCommand {
             print(identity.lines.joined(separator: "\n"))
             return
         }
-        log.info("start", metadata: ["version": "\(identity.version)", "sha256": "\(identity.executableSHA256)", "config": "\(config)"])
-        let station: StationConfig
-        do {
-            station = try StationConfig.load(path: config)
-        } catch {
-            for p in error.problems { log.critical("configuration", metadata: ["problem": "\(p)"]) }
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(2)
-        }
-        let unit: StationUnit
-        do {
-            unit = try StationUnit(config: station, software: identity, logger: log)
-        } catch {
-            log.critical("cannot start the unit", metadata: ["error": "\(error)"])
-            throw ExitCode(1)
-        }
-        try await UnitRunner.run(unit: unit, logger: log)
-        log.info("stopped")
+        let rc = try await UnitRunner.runStation(configPath: config, identity: identity, logger: log)
+        if rc != 0 { throw ExitCode(rc) }
     }
 }
