@@ -207,7 +207,7 @@ struct SimulateWim: ParsableCommand {
     @Option(help: "The lane the reference vehicle drives on.")
     var referenceLane = 1
 
-    @Option(help: "Every how many vehicles the reference vehicle passes (1: only the reference vehicle).")
+    @Option(help: "Every how many vehicles the reference vehicle passes (1: only the reference vehicle); the other traffic keeps off its lane.")
     var referenceEvery = 3
 
     func run() throws {
@@ -246,6 +246,8 @@ struct SimulateWim: ParsableCommand {
                 printError("reference pass seq=\(r.sequence) lane=\(r.lane) speed_kmh=\(r.speedKmh)")
             } else {
                 r = traffic.vehicle(at: now)
+                // The calibration lane is coned off: only the reference vehicle drives there.
+                if reference != nil, r.lane == referenceLane, lanes > 1 { r.lane = referenceLane % lanes + 1 }
             }
             r = sensor.measure(r, rng: &rng)
             sim.enqueue(r)
