@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps build demo test clean bench-plates bench-wim bench-store bench-delivery bench-capture bench-unit crash-test
+.PHONY: all deps build demo test clean bench-plates bench-wim bench-store bench-delivery bench-capture bench-unit crash-test fuzz-console
 
 all: build
 
@@ -44,14 +44,20 @@ test: build
 	Scripts/crash-test 10
 	Scripts/unit-test
 	Scripts/package-test
+	Scripts/console-test
 	Scripts/capture-test
+	Scripts/console-vm-test
 
 # The full crash test: 50 SIGKILLs of a store under load.
 crash-test: build
 	Scripts/crash-test 50
 
+# libFuzzer with AddressSanitizer on the technician console's input path (default 300 s).
+fuzz-console: deps
+	Scripts/fuzz-console $(FUZZ_SECONDS)
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz
 
 # Plate index benchmark (BENCHMARKS.md): release build, rapidfuzz in a venv under .build/.
 BENCH_VENV := .build/bench-venv

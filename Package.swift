@@ -73,7 +73,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
         // Simulators and synthetic data shared by tests, the demo and benchmarks.
-        .target(name: "WeighpointTesting", dependencies: ["WeighpointCore", "WeighpointModbus"]),
+        .target(name: "WeighpointTesting", dependencies: ["WeighpointCore", "WeighpointModbus", "WeighpointConsole"]),
         .target(
             name: "WeighpointService",
             dependencies: [
@@ -96,6 +96,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The console's input path under libFuzzer (`make fuzz-console`); built normally it
+        // replays a corpus through the same checks.
+        .executableTarget(name: "console-fuzz", dependencies: ["WeighpointConsole", "WeighpointCore", "WeighpointTesting"]),
         .executableTarget(
             name: "weighpointd",
             dependencies: [
@@ -129,7 +132,7 @@ let package = Package(
         .testTarget(name: "WeighpointCaptureTests", dependencies: ["WeighpointCapture", "WeighpointCore"]),
         .testTarget(
             name: "WeighpointConsoleTests",
-            dependencies: ["WeighpointConsole", "WeighpointCore", .product(name: "PropertyBased", package: "swift-property-based")]),
+            dependencies: ["WeighpointConsole", "WeighpointCore", "WeighpointTesting", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "WeighpointEvidenceTests", dependencies: ["WeighpointEvidence", "WeighpointCore", "WeighpointTesting"]),
         .testTarget(
             name: "WeighpointModbusTests",

@@ -42,7 +42,7 @@ extension ConsoleSession {
             switch word {
             case "speed":
                 guard let band = rest.popFirst() else { say(usage); return nil }
-                let parts = band.split(separator: "-").compactMap { Int($0) }
+                let parts = band.split(separator: "-", omittingEmptySubsequences: false).compactMap { $0.isEmpty ? -1 : Int($0) }
                 let w = profile.bandWidthKmh
                 guard parts.count == 2, parts[0] >= 0, parts[0] < 200, parts[0] % w == 0, parts[1] == parts[0] + w else {
                     say("'\(band.prefix(12))' is not a speed band: bands are \(w) km/h wide from a multiple of \(w), e.g. 40-\(40 + w)")
@@ -132,7 +132,7 @@ extension ConsoleSession {
     /// `2.5` → 250.
     static func hundredths(_ s: String) -> Int? {
         let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), !parts[0].isEmpty, parts[0].allSatisfy({ $0.isASCII && $0.isNumber }), let whole = Int(parts[0]) else { return nil }
+        guard (1...2).contains(parts.count), (1...4).contains(parts[0].count), parts[0].allSatisfy({ $0.isASCII && $0.isNumber }), let whole = Int(parts[0]) else { return nil }
         var frac = 0
         if parts.count == 2 {
             guard (1...2).contains(parts[1].count), parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let f = Int(parts[1]) else { return nil }

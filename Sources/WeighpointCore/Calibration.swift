@@ -12,7 +12,8 @@ public struct CalibrationFactor: Hashable, Sendable, Comparable, CustomStringCon
     /// Parses `0.9870` or `1` (at most four decimals).
     public init?(parsing text: some StringProtocol) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), !parts[0].isEmpty, parts[0].allSatisfy({ $0.isASCII && $0.isNumber }), let whole = Int(parts[0]) else { return nil }
+        // At most two whole digits: a factor is near 1, and a longer number would overflow below.
+        guard (1...2).contains(parts.count), (1...2).contains(parts[0].count), parts[0].allSatisfy({ $0.isASCII && $0.isNumber }), let whole = Int(parts[0]) else { return nil }
         var frac = 0
         if parts.count == 2 {
             let f = parts[1]

@@ -33,8 +33,8 @@ public enum CalibrationFile {
             if !lanes.isEmpty && !lanes.contains(lane) { r.problem(f.key("lane"), "lane \(lane) is not one of the station's lanes \(lanes)") }
             var cell = CalibrationCell(lane: lane)
             if let band = f.string("speed_kmh", required: false) {
-                let parts = band.split(separator: "-").compactMap { Int($0) }
-                if parts.count == 2, parts[0] >= 0, parts[0] % width == 0, parts[1] == parts[0] + width {
+                let parts = band.split(separator: "-", omittingEmptySubsequences: false).compactMap { $0.isEmpty ? -1 : Int($0) }
+                if parts.count == 2, parts[0] >= 0, parts[0] < 200, parts[0] % width == 0, parts[1] == parts[0] + width {
                     cell.speedFromKmh = parts[0]
                 } else {
                     r.problem(f.key("speed_kmh"), "'\(band)' is not a \(width) km/h band starting at a multiple of \(width), e.g. \"40-\(40 + width)\"")

@@ -122,7 +122,9 @@ import WeighpointCore
         ("cal set 3 1.0", "no lane '3'"), ("cal set 1 speed 42-47 1.0", "not a speed band"), ("cal set 1 speed 40-45", "usage: cal set"),
         ("cal set 1 axles 1+x 1.0", "not an axle configuration"), ("cal set 1 1.5", "outside 0.8000-1.2000"), ("cal set 1 0.98765", "not a factor"),
         ("cal set 1 speed 40-45 0.99 1.01", "usage: cal set"), ("cal clear 1", "has no factor"), ("tolerance set 25", "usage: tolerance set"),
-        ("tolerance set 5 9000", "not a mass"), ("live 7", "no lane '7'"), ("audit -1", "not a count"), ("cal", "cal needs one of"),
+        ("tolerance set 5 9000", "not a mass"), ("cal set 1 speed 40-45 55555555555555555555555", "not a factor"),
+        ("tolerance set 92233720368547758", "usage: tolerance set"), ("cal set 1 speed 40--45 1.0", "not a speed band"),
+        ("cal set 1 speed 9223372036854775800-9223372036854775805 1.0", "not a speed band"), ("live 7", "no lane '7'"), ("audit -1", "not a count"), ("cal", "cal needs one of"),
     ])
     func mistakesAreAnsweredAndChangeNothing(_ line: String, _ answer: String) {
         let host = TestHost()

@@ -7,7 +7,8 @@ import Testing
         #expect(CalibrationFactor(parsing: "0.987")?.tenThousandths == 9870)
         #expect(CalibrationFactor(parsing: "1")?.tenThousandths == 10_000)
         #expect(CalibrationFactor(parsing: "1.0005")?.description == "1.0005")
-        for bad in ["", ".9", "1.", "0.98765", "-1", "+1", "1,0", "１.0", "0x1", "1.0e0"] {
+        // A long number once overflowed on its way to ten-thousandths (found by Scripts/fuzz-console).
+        for bad in ["", ".9", "1.", "0.98765", "-1", "+1", "1,0", "１.0", "0x1", "1.0e0", "5555555555555555555555", "922337203685477.5807", "100.0"] {
             #expect(CalibrationFactor(parsing: bad) == nil, "\(bad)")
         }
         #expect(CalibrationFactor(tenThousandths: 9870).change(from: .one) == "-1.30 %")

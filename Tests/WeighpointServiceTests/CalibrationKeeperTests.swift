@@ -206,3 +206,17 @@ import WeighpointService
         #expect(try s.auditEntries().count == count)
     }
 }
+
+@Suite struct CalibrationMaterialTests {
+    /// The example in Calibration/ is what the unit writes: it parses, and renders to itself.
+    @Test func theExampleProfileIsCanonical() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/Calibration/example-profile.toml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let p = try CalibrationFile.parse(text, file: path, lanes: [1, 2])
+        #expect(p.factors.count == 5 && p.tolerance == Tolerance(percentHundredths: 500, kg: 0))
+        #expect(CalibrationFile.render(p) == text)
+        #expect(p.lookup(lane: 1, speedKmh: 62, axles: AxleConfiguration(groups: [1, 2, 3])).factor == CalibrationFactor(tenThousandths: 9741))
+        #expect(p.lookup(lane: 1, speedKmh: 62, axles: AxleConfiguration(groups: [1, 1])).factor == CalibrationFactor(tenThousandths: 9768))
+        #expect(p.lookup(lane: 1, speedKmh: 50, axles: AxleConfiguration(groups: [1, 1])).factor == CalibrationFactor(tenThousandths: 9712))
+    }
+}
