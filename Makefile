@@ -32,6 +32,9 @@ demo: build
 	  -signature demo-data/export-1/record.sig demo-data/export-1/record.json
 	@$(BIN)/weighpointd --check-config demo-data/unit/station.toml
 	@echo
+	@echo "== the technician console: a reference-vehicle calibration against the simulator, as the technician's terminal shows it"
+	@Scripts/demo-console demo-data/console
+	@echo
 	@echo "== the decision core alone: a day at a two-lane station replayed (Scenarios/demo-station.jsonl)"
 	@$(BIN)/weighpoint replay Scenarios/demo-station.jsonl --summary | Scripts/show-decisions
 	@echo

@@ -245,7 +245,8 @@ extension ConsoleSession {
             if entries.isEmpty { say("the audit trail is empty") }
             for e in entries {
                 var line = "#\(e.seq) \(e.time) \(e.who) \(e.event) \(e.parameter)"
-                if e.old != nil || e.new != nil { line += ": \(e.old ?? "-") -> \(e.new ?? "-")" }
+                // A change reads old -> new; an event (a login, a start) just what it was.
+                if let old = e.old { line += ": \(old) -> \(e.new ?? "-")" } else if let new = e.new { line += ": \(new)" }
                 say(line)
             }
         } catch {

@@ -198,7 +198,7 @@ struct SimulateWim: ParsableCommand {
     @Option(help: "Sensor error: random scatter per axle and pass, standard deviation in percent.")
     var sensorScatter: Double = 0
 
-    @Option(help: "A reference vehicle for calibration: its static axle loads in kg, front first (e.g. 6500,11500,11500,8000,8000,8000).")
+    @Option(help: "A reference vehicle for calibration: its static axle loads in kg, front first (e.g. 7000,11500,11500,8500,8500,8500).")
     var referenceAxles: String?
 
     @Option(help: "The reference vehicle's axles per group (e.g. 1,2,3; default one group per axle).")
