@@ -35,6 +35,13 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
 
+        // Plate detection and reading (OpenCV dnn, HyperLPR v1 networks) behind a C API. Only the
+        // OpenCV modules it uses are linked: core, imgproc, dnn.
+        .target(
+            name: "CPlateRecognizer",
+            cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4", "-O2"])],
+            linkerSettings: [.linkedLibrary("opencv_core"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_dnn")]),
+
         // Linux calls Swift's Glibc module does not import (adjtimex).
         .target(name: "CLinux"),
 
@@ -51,6 +58,8 @@ let package = Package(
             name: "WeighpointEvidence",
             dependencies: ["WeighpointCore", "COpenSSL", "CLinux", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "WeighpointConsole", dependencies: ["WeighpointCore", "CSerialPort", "COpenSSL"]),
+        // Built-in plate recognition: frames in, GA 36 readings (decoded and voted in the core) out.
+        .target(name: "WeighpointRecognition", dependencies: ["WeighpointCore", "WeighpointCapture", "WeighpointEvidence", "CPlateRecognizer"]),
         // Delivery to the case system: the HTTPS client with mutual TLS and the outbox drain.
         .target(
             name: "WeighpointUplink",
@@ -89,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "weighpoint",
             dependencies: [
-                "WeighpointService", "WeighpointScenario", "WeighpointTesting", "WeighpointEvidence", "WeighpointModbus", "WeighpointConsole",
+                "WeighpointService", "WeighpointScenario", "WeighpointTesting", "WeighpointEvidence", "WeighpointModbus", "WeighpointConsole", "WeighpointRecognition",
                 "WeighpointUplink", "WeighpointCaseSink", "WeighpointCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -48,6 +48,15 @@ public struct CapturedFrame: Sendable {
     public var width: Int
     public var height: Int
     public var bytes: [UInt8]
+
+    public init(sequence: UInt32, time: Timestamp, format: PixelFormat, width: Int, height: Int, bytes: [UInt8]) {
+        self.sequence = sequence
+        self.time = time
+        self.format = format
+        self.width = width
+        self.height = height
+        self.bytes = bytes
+    }
 }
 
 /// A V4L2 capture device through libv4l2: open, negotiate, mmap streaming with poll and a

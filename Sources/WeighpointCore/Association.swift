@@ -45,18 +45,40 @@ public struct PlateRead: Hashable, Sendable {
     public var confidence: Double
     /// Normalised text (SCENARIOS.md normalisation), used for matching and output.
     public let normalized: String
+    /// Per character, the character read and the alternatives with their probabilities (the
+    /// built-in recogniser gives them; pushed reads usually do not).
+    public var alternatives: [[CharacterAlternative]]?
+    /// Where the plate was in the frame, pixels.
+    public var box: PlateBox?
 
-    public init(camera: String, time: Timestamp, text: String, color: PlateColor, confidence: Double) {
+    public init(camera: String, time: Timestamp, text: String, color: PlateColor, confidence: Double, alternatives: [[CharacterAlternative]]? = nil, box: PlateBox? = nil) {
         self.camera = camera
         self.time = time
         self.text = text
         self.color = color
         self.confidence = confidence
         self.normalized = Plate.normalize(text)
+        self.alternatives = alternatives
+        self.box = box
     }
 
     /// True when the read is a trailer plate (ending 挂).
     public var isTrailerPlate: Bool { normalized.unicodeScalars.last == "挂" }
+}
+
+/// A rectangle in a frame, pixels.
+public struct PlateBox: Hashable, Sendable {
+    public var x: Int
+    public var y: Int
+    public var width: Int
+    public var height: Int
+
+    public init(x: Int, y: Int, width: Int, height: Int) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
 }
 
 /// The plates associated with one weighing.
