@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps build demo test clean bench-plates bench-wim bench-store bench-delivery bench-capture bench-unit crash-test fuzz-console
+.PHONY: all deps build demo test clean bench-plates bench-wim bench-store bench-delivery bench-capture bench-unit bench-recognizer crash-test fuzz-console
 
 all: build
 
@@ -22,7 +22,9 @@ demo: build
 	@echo
 	@rm -rf demo-data && mkdir -p demo-data
 	@Scripts/make-pki demo-data/pki
-	@$(BIN)/weighpoint demo --vehicles 24 --data demo-data/unit --pki demo-data/pki
+	@Scripts/make-plate-images demo-data/plates --count 0 --sequences 24 --frames 6 --size 1280x720 --seed 42 --no-trailers >/dev/null
+	@echo "== the unit: lane 1's front camera reads plates with the built-in recogniser (generated plates), lane 2's push reads over HTTP"
+	@$(BIN)/weighpoint demo --vehicles 24 --data demo-data/unit --pki demo-data/pki --recognizer-plates demo-data/plates
 	@echo
 	@echo "== an auditor's checks: weighpoint verify, then record 1 exported and checked with the openssl command line"
 	@$(BIN)/weighpoint verify demo-data/unit/evidence
@@ -48,6 +50,7 @@ test: build
 	Scripts/unit-test
 	Scripts/package-test
 	Scripts/console-test
+	Scripts/recognizer-test
 	Scripts/capture-test
 	Scripts/console-vm-test
 
@@ -88,6 +91,11 @@ bench-unit: deps
 	$(SWIFT) build -c release --product weighpointd
 	.build/release/weighpoint unit-bench --rates 10,50 --seconds 20 --dir $(CURDIR)/.build
 	Scripts/daemon-bench
+
+# Plate recognition against the published HyperLPR pipeline on generated plates (BENCHMARKS.md).
+bench-recognizer: deps
+	$(SWIFT) build -c release --product weighpoint
+	Scripts/plate-eval --count 300 --sequences 120
 
 # Backlog drain to the case system (BENCHMARKS.md).
 bench-delivery: deps

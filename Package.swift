@@ -87,7 +87,7 @@ let package = Package(
             name: "WeighpointService",
             dependencies: [
                 "WeighpointCore", "WeighpointModbus", "WeighpointCapture", "WeighpointEvidence",
-                "WeighpointConsole", "WeighpointUplink",
+                "WeighpointConsole", "WeighpointUplink", "WeighpointRecognition",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -139,6 +139,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(name: "WeighpointCaptureTests", dependencies: ["WeighpointCapture", "WeighpointCore"]),
+        .testTarget(name: "WeighpointRecognitionTests", dependencies: ["WeighpointRecognition", "WeighpointCapture", "WeighpointCore", "WeighpointEvidence"]),
         .testTarget(
             name: "WeighpointConsoleTests",
             dependencies: ["WeighpointConsole", "WeighpointCore", "WeighpointTesting", .product(name: "PropertyBased", package: "swift-property-based")]),

@@ -191,7 +191,7 @@ extern "C" wp_lpr *wp_lpr_open(const char *models_dir, char *error, size_t error
 extern "C" void wp_lpr_close(wp_lpr *r) { delete r; }
 
 extern "C" int wp_lpr_read(wp_lpr *r, const uint8_t *pixels, int width, int height, int stride, int format, const int *roi,
-                           int detect_max_side, float min_score, wp_lpr_plate *out, int max_out, char *error, size_t error_len) {
+                           const int *detect_sides, int n_sides, float min_score, wp_lpr_plate *out, int max_out, char *error, size_t error_len) {
     std::lock_guard<std::mutex> guard(r->lock);
     try {
         cv::Mat frame = to_bgr(pixels, width, height, stride, format);
@@ -206,25 +206,27 @@ extern "C" int wp_lpr_read(wp_lpr *r, const uint8_t *pixels, int width, int heig
             return -1;
         }
         cv::Mat region = frame(area);
-        // The detector sees the region at a bounded size: its cost grows with the pixels.
-        double scale = std::min(1.0, double(std::max(detect_max_side, 64)) / std::max(region.cols, region.rows));
-        cv::Mat small;
-        if (scale < 1.0) cv::resize(region, small, cv::Size(), scale, scale, cv::INTER_AREA); else small = region;
-        cv::Mat f;
-        small.convertTo(f, CV_32FC3, 1.0 / 255.0);
-        cv::subtract(f, cv::Scalar(0.406, 0.456, 0.485), f);
-        cv::divide(f, cv::Scalar(0.225, 0.224, 0.229), f);
-        r->detector.setInput(cv::dnn::blobFromImage(f, 1.0, cv::Size(), cv::Scalar(), true, false));
-        cv::Mat det = r->detector.forward();  // 1 x 1 x N x 7: image, label, score, x1, y1, x2, y2
-        cv::Mat rows(det.size[2], det.size[3], CV_32F, det.ptr<float>());
         std::vector<std::pair<float, cv::Rect>> found;
-        for (int i = 0; i < rows.rows; i++) {
-            float score = rows.at<float>(i, 2);
-            if (score < min_score) continue;
-            int x1 = int(rows.at<float>(i, 3) * region.cols), y1 = int(rows.at<float>(i, 4) * region.rows);
-            int x2 = int(rows.at<float>(i, 5) * region.cols), y2 = int(rows.at<float>(i, 6) * region.rows);
-            cv::Rect b = cv::Rect(cv::Point(x1, y1), cv::Point(x2, y2)) & cv::Rect(0, 0, region.cols, region.rows);
-            if (b.width >= 8 && b.height >= 4) found.push_back({score, b});
+        for (int k = 0; k < n_sides; k++) {
+            // The detector sees the region at a bounded size: its cost grows with the pixels.
+            double scale = std::min(1.0, double(std::max(detect_sides[k], 64)) / std::max(region.cols, region.rows));
+            cv::Mat small;
+            if (scale < 1.0) cv::resize(region, small, cv::Size(), scale, scale, cv::INTER_AREA); else small = region;
+            cv::Mat f;
+            small.convertTo(f, CV_32FC3, 1.0 / 255.0);
+            cv::subtract(f, cv::Scalar(0.406, 0.456, 0.485), f);
+            cv::divide(f, cv::Scalar(0.225, 0.224, 0.229), f);
+            r->detector.setInput(cv::dnn::blobFromImage(f, 1.0, cv::Size(), cv::Scalar(), true, false));
+            cv::Mat det = r->detector.forward();  // 1 x 1 x N x 7: image, label, score, x1, y1, x2, y2
+            cv::Mat rows(det.size[2], det.size[3], CV_32F, det.ptr<float>());
+            for (int i = 0; i < rows.rows; i++) {
+                float score = rows.at<float>(i, 2);
+                if (score < min_score) continue;
+                int x1 = int(rows.at<float>(i, 3) * region.cols), y1 = int(rows.at<float>(i, 4) * region.rows);
+                int x2 = int(rows.at<float>(i, 5) * region.cols), y2 = int(rows.at<float>(i, 6) * region.rows);
+                cv::Rect b = cv::Rect(cv::Point(x1, y1), cv::Point(x2, y2)) & cv::Rect(0, 0, region.cols, region.rows);
+                if (b.width >= 8 && b.height >= 4) found.push_back({score, b});
+            }
         }
         std::sort(found.begin(), found.end(), [](auto &a, auto &b) { return a.first > b.first; });
         int n = 0;

@@ -13,6 +13,9 @@ public final class ReplayCamera: @unchecked Sendable {
     private let interval: Double
     private let lock = NSLock()
     private var running = false
+    /// Sequences to show at given times instead of the loop (a vehicle passing): the frames are
+    /// played centred on the time, one per tick.
+    private var cues: [(time: Timestamp, frames: [[UInt8]], dimensions: [(Int, Int)])] = []
     private let finished = DispatchSemaphore(value: 0)
 
     /// Loads every `.jpg` of `directory` (sorted by name); throws naming the directory when none.
@@ -34,14 +37,46 @@ public final class ReplayCamera: @unchecked Sendable {
             stamped.reserveCapacity((frames.map(\.count).max() ?? 0) + 256)
             while lock.withLock({ running }) {
                 let now = Timestamp(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
-                Self.stamp(frames[i % frames.count], comment: "weighpoint replay camera=\(ring.camera) seq=\(i) time=\(now.rfc3339(fractionDigits: 6))", into: &stamped)
+                var (jpeg, size) = (frames[i % frames.count], dimensions[i % frames.count])
+                if let (f, d) = cuedFrame(at: now) { (jpeg, size) = (f, d) }
+                Self.stamp(jpeg, comment: "weighpoint replay camera=\(ring.camera) seq=\(i) time=\(now.rfc3339(fractionDigits: 6))", into: &stamped)
                 stamped.withUnsafeBufferPointer {
-                    ring.push(bytes: $0, time: now, sequence: UInt32(truncatingIfNeeded: i), format: .mjpeg, width: dimensions[i % frames.count].0, height: dimensions[i % frames.count].1)
+                    ring.push(bytes: $0, time: now, sequence: UInt32(truncatingIfNeeded: i), format: .mjpeg, width: size.0, height: size.1)
                 }
                 i += 1
                 Thread.sleep(forTimeInterval: interval)
             }
             finished.signal()
+        }
+    }
+
+    /// Shows `frames` (JPEG) centred on `time`, one per tick, instead of the loop: a vehicle the
+    /// demo or a test sends past the camera.
+    public func cue(_ frames: [[UInt8]], at time: Timestamp) {
+        let d = frames.map { JPEGEncoder.dimensions(of: $0) ?? (0, 0) }
+        lock.withLock {
+            cues.removeAll { $0.time.microseconds < time.microseconds - 60_000_000 }
+            cues.append((time, frames, d))
+        }
+    }
+
+    /// The JPEG files of a directory, sorted by name (a sequence to cue).
+    public static func load(directory: String) throws(CaptureError) -> [[UInt8]] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".jpg") }.sorted()
+        let files = names.compactMap { FileManager.default.contents(atPath: directory + "/" + $0).map(Array.init) }
+        guard !files.isEmpty else { throw CaptureError(device: directory, operation: "replay camera", reason: "no .jpg files") }
+        return files
+    }
+
+    private func cuedFrame(at now: Timestamp) -> ([UInt8], (Int, Int))? {
+        lock.withLock {
+            let us = Int64(interval * 1_000_000)
+            for c in cues {
+                let start = c.time.microseconds - Int64(c.frames.count) * us / 2
+                let k = (now.microseconds - start) / us
+                if k >= 0 && k < c.frames.count { return (c.frames[Int(k)], c.dimensions[Int(k)]) }
+            }
+            return nil
         }
     }
 

@@ -50,8 +50,10 @@ public struct PlateRead: Hashable, Sendable {
     public var alternatives: [[CharacterAlternative]]?
     /// Where the plate was in the frame, pixels.
     public var box: PlateBox?
+    /// The built-in recogniser's model that read it (name and SHA-256); nil for pushed reads.
+    public var recognizer: String?
 
-    public init(camera: String, time: Timestamp, text: String, color: PlateColor, confidence: Double, alternatives: [[CharacterAlternative]]? = nil, box: PlateBox? = nil) {
+    public init(camera: String, time: Timestamp, text: String, color: PlateColor, confidence: Double, alternatives: [[CharacterAlternative]]? = nil, box: PlateBox? = nil, recognizer: String? = nil) {
         self.camera = camera
         self.time = time
         self.text = text
@@ -60,6 +62,7 @@ public struct PlateRead: Hashable, Sendable {
         self.normalized = Plate.normalize(text)
         self.alternatives = alternatives
         self.box = box
+        self.recognizer = recognizer
     }
 
     /// True when the read is a trailer plate (ending 挂).

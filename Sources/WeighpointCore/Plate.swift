@@ -27,6 +27,12 @@ public struct Plate: Hashable, Sendable, CustomStringConvertible {
         /// Yellow-green new-energy large plate: 8 characters, sixth serial character D or F.
         case newEnergyLarge
 
+        /// The layouts GA 36 issues in `color` (all of them when the colour is not known).
+        public static func issued(in color: PlateColor) -> Set<Kind> {
+            let k = Set(allCases.filter { $0.colors.contains(color) })
+            return k.isEmpty ? Set(allCases) : k
+        }
+
         /// The colours GA 36 issues this layout in.
         public var colors: [PlateColor] {
             switch self {

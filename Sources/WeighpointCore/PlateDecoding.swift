@@ -88,9 +88,10 @@ public enum PlateLayout {
         ]
     }()
 
-    /// The layouts `text` is a prefix of (all of them for an empty text).
-    static func layouts(fitting text: [Unicode.Scalar]) -> [Int] {
+    /// The layouts `text` is a prefix of (all of them for an empty text), among `kinds`.
+    static func layouts(fitting text: [Unicode.Scalar], kinds: Set<Plate.Kind>? = nil) -> [Int] {
         layouts.indices.filter { i in
+            if let kinds, !kinds.contains(layouts[i].kind) { return false }
             let slots = layouts[i].slots
             return text.count <= slots.count && zip(text, slots).allSatisfy { $1.accepts($0) }
         }
@@ -121,8 +122,9 @@ public enum PlateDecoder {
     /// The likeliest GA 36 plate under the network's output: a CTC prefix beam search that only
     /// extends prefixes some layout allows, so every result is a plate (an authority letter is
     /// never a digit, a serial never holds I or O, 挂 only ends a plate). The network has no O:
-    /// its 0 stands for O where only O can stand (粤O…警). Nil when no plate fits at all.
-    public static func constrained(_ m: CharacterProbabilities, beam: Int = 16, perStep: Int = 8) -> PlateReading? {
+    /// its 0 stands for O where only O can stand (粤O…警). `kinds` limits the layouts (a plate's
+    /// colour tells: green is a new-energy plate, blue a standard one). Nil when no plate fits.
+    public static func constrained(_ m: CharacterProbabilities, kinds: Set<Plate.Kind>? = nil, beam: Int = 16, perStep: Int = 8) -> PlateReading? {
         // A prefix as class indices; the text follows from the classes and the layout.
         struct Beam { var blank = 0.0, char = 0.0; var total: Double { blank + char } }
         var beams: [[Int]: Beam] = [[]: Beam(blank: 1, char: 0)]
@@ -133,7 +135,7 @@ public enum PlateDecoder {
                 return i == 1 && s == "0" ? "O" : s
             }
         }
-        func allowed(_ prefix: [Int]) -> Bool { !PlateLayout.layouts(fitting: text(prefix)).isEmpty }
+        func allowed(_ prefix: [Int]) -> Bool { !PlateLayout.layouts(fitting: text(prefix), kinds: kinds).isEmpty }
         for t in 0..<m.timesteps {
             // The classes worth extending with at this step.
             let top = (0..<m.classes.count).filter { $0 != m.blank && m.classes[$0] != nil }.sorted { m.at(t, $0) > m.at(t, $1) }.prefix(perStep)
@@ -152,7 +154,7 @@ public enum PlateDecoder {
         }
         let complete = beams.compactMap { prefix, b -> (prefix: [Int], score: Double, kind: Plate.Kind)? in
             let s = text(prefix)
-            guard let i = PlateLayout.layouts(fitting: s).first(where: { PlateLayout.layouts[$0].slots.count == s.count }) else { return nil }
+            guard let i = PlateLayout.layouts(fitting: s, kinds: kinds).first(where: { PlateLayout.layouts[$0].slots.count == s.count }) else { return nil }
             return (prefix, b.total, PlateLayout.layouts[i].kind)
         }
         guard let best = complete.max(by: { $0.score < $1.score }) else { return nil }
@@ -169,7 +171,7 @@ public enum PlateDecoder {
                     let s = m.classes[k]!
                     return (i == 1 && s == "0" ? "O" : s, m.at(t, k))
                 }
-                .filter { slots[i].accepts($0.0) && $0.0 != scalars[i] }
+                .filter { slots[i].accepts($0.0) && $0.0 != scalars[i] && $0.1 >= 0.001 }
                 .sorted { $0.1 > $1.1 }.prefix(2)
             alts += others.map { CharacterAlternative($0.0, $0.1) }
             characters.append(alts)

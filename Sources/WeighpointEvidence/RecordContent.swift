@@ -7,11 +7,18 @@ public enum RecordContent {
         weighing w: Weighing, assessment a: OverloadAssessment, front: PlateRead?, rear: PlateRead?, watchHits: [WatchHit] = []
     ) -> [String: JSONValue] {
         func plateJSON(_ r: PlateRead, role: String) -> JSONValue {
-            .object([
+            var o: [String: JSONValue] = [
                 "role": .string(role), "camera": .string(r.camera), "time": .string(r.time.description),
                 "text_read": .string(r.text), "text": .string(r.normalized), "color": .string(r.color.rawValue),
                 "color_code": .int(Int64(r.color.code(in: .oneBased))), "confidence": .double(r.confidence),
-            ])
+            ]
+            // What the built-in recogniser adds: its model, the box, each character's alternatives.
+            if let m = r.recognizer { o["recognizer"] = .string(m) }
+            if let b = r.box { o["box"] = .array([b.x, b.y, b.width, b.height].map { .int(Int64($0)) }) }
+            if let alts = r.alternatives {
+                o["alternatives"] = .array(alts.map { a in .array(a.map { .object(["char": .string(String($0.character)), "p": .double(($0.probability * 10_000).rounded() / 10_000)]) }) })
+            }
+            return .object(o)
         }
         var plates: [JSONValue] = []
         if let f = front { plates.append(plateJSON(f, role: "front")) }

@@ -31,10 +31,14 @@ public final class PlateRecognizer: @unchecked Sendable {
     public static let defaultModelsDirectory = (ProcessInfo.processInfo.environment["WEIGHPOINT_MODELS"] ?? "/usr/local/share/weighpoint/models") + "/hyperlpr-v1"
 
     public struct Settings: Sendable {
-        /// The detector sees the region scaled so its longer side is at most this (pixels).
-        public var detectMaxSide = 1024
-        public var minDetectorScore = 0.5
-        public var maxPlates = 8
+        /// The detector runs at each of these sizes (the region's longer side, pixels): its
+        /// scores change with scale, and two scales find plates one misses.
+        public var detectSides = [640, 960]
+        /// Detector boxes from this score are read; the reading's own confidence sorts out boxes
+        /// that are no plate.
+        public var minDetectorScore = 0.3
+        /// Boxes read per call at most.
+        public var maxBoxes = 12
         public init() {}
     }
 
@@ -73,32 +77,55 @@ public final class PlateRecognizer: @unchecked Sendable {
 
     public static var openCVVersion: String { String(cString: wp_lpr_opencv_version()) }
 
-    /// Plates in packed RGB pixels, within `roi` (nil: everywhere).
+    /// Plates in packed RGB pixels, within `roi` (nil: everywhere). Boxes of one plate found at
+    /// several scales are read each and their readings voted (PlateVote), like frames.
     public func read(rgb: [UInt8], width: Int, height: Int, roi: PlateBox? = nil) throws(RecognizerError) -> [DetectedPlate] {
-        var out = [wp_lpr_plate](repeating: wp_lpr_plate(), count: settings.maxPlates)
+        var out = [wp_lpr_plate](repeating: wp_lpr_plate(), count: settings.maxBoxes)
         var err = [CChar](repeating: 0, count: 512)
-        let region: [Int32]? = roi.map { [Int32($0.x), Int32($0.y), Int32($0.width), Int32($0.height)] }
+        let region: [Int32] = roi.map { [Int32($0.x), Int32($0.y), Int32($0.width), Int32($0.height)] } ?? [0, 0, Int32(width), Int32(height)]
+        let sides = settings.detectSides.map { Int32($0) }
         let n = rgb.withUnsafeBufferPointer { px in
             out.withUnsafeMutableBufferPointer { o in
-                if let region {
-                    return region.withUnsafeBufferPointer { r in
+                region.withUnsafeBufferPointer { r in
+                    sides.withUnsafeBufferPointer { sd in
                         wp_lpr_read(handle, px.baseAddress, Int32(width), Int32(height), Int32(width * 3), Int32(WP_LPR_RGB24), r.baseAddress,
-                                    Int32(settings.detectMaxSide), Float(settings.minDetectorScore), o.baseAddress, Int32(o.count), &err, err.count)
+                                    sd.baseAddress, Int32(sd.count), Float(settings.minDetectorScore), o.baseAddress, Int32(o.count), &err, err.count)
                     }
                 }
-                return wp_lpr_read(handle, px.baseAddress, Int32(width), Int32(height), Int32(width * 3), Int32(WP_LPR_RGB24), nil,
-                                   Int32(settings.detectMaxSide), Float(settings.minDetectorScore), o.baseAddress, Int32(o.count), &err, err.count)
             }
         }
         guard n >= 0 else { throw RecognizerError(what: "recogniser", reason: Self.text(err)) }
-        return out.prefix(Int(n)).map { p in
+        let boxes = out.prefix(Int(n)).map { p -> DetectedPlate in
             var plate = p
             let probabilities = withUnsafeBytes(of: &plate.ctc) { raw in Array(raw.bindMemory(to: Float.self)).map(Double.init) }
             let m = CharacterProbabilities(timesteps: Int(WP_LPR_TIMESTEPS), classes: Self.classes, blank: Int(WP_LPR_BLANK), p: probabilities)
+            // The colour narrows the layouts (GA 36 issues green plates only for new-energy
+            // vehicles, blue only standard ones); if none of those fits, any layout may.
+            let color = Self.color(p.color)
+            let reading = PlateDecoder.constrained(m, kinds: Plate.Kind.issued(in: color)) ?? PlateDecoder.constrained(m)
             return DetectedPlate(
                 box: PlateBox(x: Int(p.box.0), y: Int(p.box.1), width: Int(p.box.2), height: Int(p.box.3)), detectorScore: Double(p.score),
-                color: Self.color(p.color), reading: PlateDecoder.constrained(m), bestPath: PlateDecoder.greedy(m))
+                color: color, reading: reading, bestPath: PlateDecoder.greedy(m))
         }
+        // One plate per group of overlapping boxes (best detector score first).
+        var groups: [[DetectedPlate]] = []
+        for b in boxes {
+            if let g = groups.firstIndex(where: { Self.overlap($0[0].box, b.box) > 0.3 }) { groups[g].append(b) } else { groups.append([b]) }
+        }
+        return groups.map { g in
+            var best = g[0]
+            let readings = g.compactMap(\.reading)
+            best.reading = readings.count > 1 ? (PlateVote.combine(readings) ?? readings.max { $0.confidence < $1.confidence }) : readings.first
+            return best
+        }
+    }
+
+    /// Intersection over union of two boxes.
+    static func overlap(_ a: PlateBox, _ b: PlateBox) -> Double {
+        let w = max(0, min(a.x + a.width, b.x + b.width) - max(a.x, b.x))
+        let h = max(0, min(a.y + a.height, b.y + b.height) - max(a.y, b.y))
+        let i = Double(w * h)
+        return i == 0 ? 0 : i / Double(a.width * a.height + b.width * b.height - w * h)
     }
 
     /// Plates in a captured frame (JPEG, YUYV or RGB24).

@@ -3,6 +3,7 @@ import WeighpointCapture
 import WeighpointConsole
 import WeighpointEvidence
 import WeighpointModbus
+import WeighpointRecognition
 
 /// The software identification of OIML D 31: version and a hash of the executable that runs,
 /// plus the libraries it loaded. Printed by `weighpoint version`, logged at every start, and
@@ -58,6 +59,7 @@ public struct LinkedLibrary: Sendable, Equatable {
             LinkedLibrary(name: "libv4l2", version: V4L2Library.version, file: file("libv4l2")),
             LinkedLibrary(name: "libserialport", version: SerialPortLibrary.version, file: file("libserialport")),
             LinkedLibrary(name: "libcrypto", version: OpenSSLLibrary.version, file: file("libcrypto")),
+            LinkedLibrary(name: "libopencv_dnn", version: "OpenCV " + PlateRecognizer.openCVVersion, file: file("libopencv_dnn")),
         ]
     }
 }

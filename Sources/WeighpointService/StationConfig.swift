@@ -4,6 +4,7 @@ import WeighpointConsole
 import WeighpointCore
 import WeighpointEvidence
 import WeighpointModbus
+import WeighpointRecognition
 
 /// The station configuration: one human-edited TOML file (Hardware/station.example.toml is the
 /// annotated template). Relative paths in it are relative to the file's directory.
@@ -59,9 +60,29 @@ public struct StationConfig: Sendable {
         public var jpegQuality: Int
         /// How far from the expected time a frame may be and still be evidence, ms.
         public var toleranceMs: Int
+        /// Where this camera's plate reads come from: pushed by the camera over HTTP, or read
+        /// from its frames by the built-in recogniser.
+        public var plates: PlateSource
+        /// The part of the frame the recogniser looks at (pixels); nil: all of it.
+        public var roi: PlateBox?
+        /// Frames around the expected time the recogniser reads per vehicle (bounded work).
+        public var recognizerFrames: Int
 
         /// The camera as the decision core sees it (expected times, association).
         public var camera: Camera { Camera(id: id, lane: lane, role: role, distanceM: distanceM) }
+    }
+
+    public enum PlateSource: String, Sendable {
+        case pushed
+        case recognizer
+    }
+
+    /// The built-in recogniser (`[recognizer]`), for cameras with `plates = "recognizer"`.
+    public struct Recognizer: Sendable {
+        public var models: String
+        /// Confidence from which a voted reading is the plate; below it, candidates for review.
+        public var threshold: Double
+        public var detectSides: [Int]
     }
 
     public struct WatchListConfig: Sendable {
@@ -117,6 +138,8 @@ public struct StationConfig: Sendable {
     public var signing: Signing
     public var caseSystem: CaseSystem?
     public var console: Console?
+    /// Set when a camera uses the built-in recogniser.
+    public var recognizer: Recognizer?
     /// The calibration profile in force (Calibration/README.md); the unit writes it when a
     /// technician changes it. Default: `calibration.toml` in the data directory.
     public var calibrationProfile: String
@@ -142,7 +165,7 @@ public struct StationConfig: Sendable {
             guard let p else { return }
             if !FileManager.default.fileExists(atPath: p) { r.problem(key, "\(what) \(p) does not exist") }
         }
-        root.rejectUnknown(["station", "lanes", "wim", "cameras", "http", "rules", "storage", "signing", "case_system", "console", "calibration"])
+        root.rejectUnknown(["station", "lanes", "wim", "cameras", "http", "rules", "storage", "signing", "case_system", "console", "calibration", "recognizer"])
 
         // [station]
         let s = root.section("station")
@@ -184,7 +207,7 @@ public struct StationConfig: Sendable {
         // [[cameras]]
         var cameras: [CameraConfig] = []
         for c in root.sections("cameras") {
-            c.rejectUnknown(["id", "lane", "role", "distance_m", "device", "replay", "replay_fps", "format", "width", "height", "fps", "pre_window_s", "post_window_s", "jpeg_quality", "tolerance_ms"])
+            c.rejectUnknown(["id", "lane", "role", "distance_m", "device", "replay", "replay_fps", "format", "width", "height", "fps", "pre_window_s", "post_window_s", "jpeg_quality", "tolerance_ms", "plates", "roi", "recognizer_frames"])
             let id = c.string("id") ?? ""
             if cameras.contains(where: { $0.id == id }) { r.problem(c.key("id"), "camera '\(id)' is configured twice") }
             let lane = c.int("lane", in: 1...16)
@@ -212,13 +235,24 @@ public struct StationConfig: Sendable {
                     return f
                 }
             }
+            let plates = c.oneOf("plates", ["pushed", "recognizer"], required: false).flatMap(PlateSource.init(rawValue:)) ?? .pushed
+            var roi: PlateBox?
+            if c.has("roi") {
+                let v = c.table?["roi"]?.array?.compactMap { $0.int } ?? []
+                if v.count == 4, v[0] >= 0, v[1] >= 0, v[2] >= 32, v[3] >= 16 {
+                    roi = PlateBox(x: v[0], y: v[1], width: v[2], height: v[3])
+                } else {
+                    r.problem(c.key("roi"), "must be [x, y, width, height] in pixels (width >= 32, height >= 16)")
+                }
+            }
             let pre = c.double("pre_window_s", in: 0...60, required: false) ?? 3
             let post = c.double("post_window_s", in: 0...60, required: false) ?? 3
             cameras.append(CameraConfig(
                 id: id, lane: lane ?? 0, role: role ?? .front, distanceM: c.double("distance_m", in: -100...100) ?? 0, source: source ?? .device(""),
                 formats: formats, width: c.int("width", in: 16...8192, required: false) ?? 1920, height: c.int("height", in: 16...8192, required: false) ?? 1080,
                 fps: c.int("fps", in: 1...120, required: false) ?? 25, preWindowS: pre, postWindowS: post,
-                jpegQuality: c.int("jpeg_quality", in: 1...100, required: false) ?? 85, toleranceMs: c.int("tolerance_ms", in: 1...10_000, required: false) ?? 500))
+                jpegQuality: c.int("jpeg_quality", in: 1...100, required: false) ?? 85, toleranceMs: c.int("tolerance_ms", in: 1...10_000, required: false) ?? 500,
+                plates: plates, roi: roi, recognizerFrames: c.int("recognizer_frames", in: 1...12, required: false) ?? 3))
         }
 
         // [http]
@@ -303,6 +337,22 @@ public struct StationConfig: Sendable {
             settings.lockoutSeconds = Double(co.int("lockout_s", in: 1...3600, required: false) ?? 30)
             console = Console(port: co.string("port", required: false), serial: serial, techniciansFile: file ?? "", settings: settings)
         }
+        // [recognizer]: needed (with its defaults) as soon as a camera reads plates itself.
+        var recognizer: Recognizer?
+        let rz = root.section("recognizer", required: false)
+        rz.rejectUnknown(["models", "threshold", "detect_sides"])
+        if root.has("recognizer") || cameras.contains(where: { $0.plates == .recognizer }) {
+            let models = resolve(rz.string("models", required: false)) ?? PlateRecognizer.defaultModelsDirectory
+            if !FileManager.default.fileExists(atPath: models + "/SHA256SUMS") {
+                r.problem(root.has("recognizer") ? rz.key("models") : "recognizer", "no plate-recognition models in \(models) (install them with Scripts/install-models)")
+            }
+            var sides = PlateRecognizer.Settings().detectSides
+            if rz.has("detect_sides") {
+                let v = rz.table?["detect_sides"]?.array?.compactMap { $0.int } ?? []
+                if !v.isEmpty, v.allSatisfy({ (160...4096).contains($0) }) { sides = v } else { r.problem(rz.key("detect_sides"), "must be sizes in pixels, 160-4096, e.g. [640, 1024]") }
+            }
+            recognizer = Recognizer(models: models, threshold: rz.double("threshold", in: 0...1, required: false) ?? RecognitionSettings.defaultThreshold, detectSides: sides)
+        }
         let cal = root.section("calibration", required: false)
         cal.rejectUnknown(["profile"])
         let calibrationProfile = resolve(cal.string("profile", required: false)) ?? (storage.data + "/calibration.toml")
@@ -326,7 +376,7 @@ public struct StationConfig: Sendable {
 
         return StationConfig(
             file: file, station: station, lanes: lanes, wim: wim, cameras: cameras, httpListen: httpListen,
-            rules: rules, storage: storage, signing: signing, caseSystem: caseSystem, console: console, calibrationProfile: calibrationProfile)
+            rules: rules, storage: storage, signing: signing, caseSystem: caseSystem, console: console, recognizer: recognizer, calibrationProfile: calibrationProfile)
     }
 }
 

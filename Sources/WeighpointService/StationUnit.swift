@@ -112,6 +112,8 @@ public final class StationUnit: @unchecked Sendable {
     /// The delivery client, when a case system is configured (its alarms show in health and metrics).
     public var uplink: Uplink?
     let reads = PlateReadBuffer()
+    /// The built-in recogniser, when a camera reads plates itself.
+    let recognition: UnitPlateRecognition?
     private let rings: [String: FrameRing]
     private var cameraServices: [String: CameraService] = [:]
     private var replays: [String: ReplayCamera] = [:]
@@ -164,6 +166,7 @@ public final class StationUnit: @unchecked Sendable {
         calibration = try CalibrationKeeper(path: config.calibrationProfile, store: store, lanes: config.lanes.map(\.number), logger: logger)
 
         associator = Associator(cameras: config.cameras.map(\.camera), windowMilliseconds: Int64(config.rules.matchWindowMs))
+        // (The recogniser hands its reads in like a camera posting them.)
         var permits: [Permit] = []
         if let file = config.rules.permitsFile { permits = try PermitFile.read(file) }
         assessor = Assessor(rules: AssessmentRules(tolerance: config.rules.tolerance), permits: PermitBook(permits))
@@ -186,6 +189,11 @@ public final class StationUnit: @unchecked Sendable {
         }
         self.rings = rings
         self.encoders = encoders
+        if let rz = config.recognizer, config.cameras.contains(where: { $0.plates == .recognizer }) {
+            recognition = try UnitPlateRecognition(settings: rz, metrics: metrics, logger: logger)
+        } else {
+            recognition = nil
+        }
         pictureEncoder = try JPEGEncoder(quality: 85)
         do {
             let r = try TextRenderer()
@@ -220,15 +228,16 @@ public final class StationUnit: @unchecked Sendable {
 
     // MARK: start and stop
 
-    /// Starts the cameras and the WIM driver.
+    /// Starts the cameras, the recogniser and the WIM driver.
     public func start() throws {
+        recognition?.start { [weak self] read in self?.addReads([read]) }
         for c in config.cameras {
             let ring = rings[c.id]!
             switch c.source {
             case .replay(let dir, let fps):
                 let r = try ReplayCamera(directory: dir, framesPerSecond: fps, ring: ring)
                 r.start()
-                replays[c.id] = r
+                lock.withLock { replays[c.id] = r }
             case .device(let path):
                 let log = self.log
                 let s = CameraService(device: path, ring: ring, width: c.width, height: c.height, preferred: c.formats, framesPerSecond: c.fps) { event in
@@ -308,6 +317,12 @@ public final class StationUnit: @unchecked Sendable {
         log.info("wim stopped", metadata: ["pending": "\(lock.withLock { pending.count })"])
     }
 
+    /// A replay camera of the unit, to cue sequences on (the demo, tests).
+    public func replayCamera(_ id: String) -> ReplayCamera? { lock.withLock { replays[id] } }
+
+    /// Stops the recogniser's thread (after the last decisions).
+    public func stopRecognition() { recognition?.stop() }
+
     public func stopCameras() {
         for s in cameraServices.values { s.stop() }
         for r in replays.values { r.stop() }
@@ -330,8 +345,9 @@ public final class StationUnit: @unchecked Sendable {
     @discardableResult
     public func decideDue(now: Timestamp = ClockState.now(), flush: Bool = false) async -> Int {
         let window = Int64(config.rules.matchWindowMs) * 1000
+        scheduleRecognition(now: now)
         let due: [Weighing] = lock.withLock {
-            let ready = pending.filter { flush || now > deadline(of: $0) }.sorted { ($0.time, $0.seq) < ($1.time, $1.seq) }
+            let ready = pending.filter { flush || (now > deadline(of: $0) && recognitionDone($0, now: now)) }.sorted { ($0.time, $0.seq) < ($1.time, $1.seq) }
             pending.removeAll { w in ready.contains { $0.seq == w.seq } }
             return ready
         }
@@ -354,8 +370,9 @@ public final class StationUnit: @unchecked Sendable {
             }
             var stored: StoredRecord?
             let received = lock.withLock { receivedAt.removeValue(forKey: w.seq) } ?? now
+            let recognized = recognition?.take(w.seq) ?? [:]
             if assessment.decision != .ok {
-                stored = await commit(w, assessment, front: front, rear: rear, hits: hits)
+                stored = await commit(w, assessment, front: front, rear: rear, hits: hits, recognized: recognized)
                 if stored != nil { onRecordTiming(received, deadline(of: w), ClockState.now()) }
             }
             log.info("decision", metadata: [
@@ -379,6 +396,33 @@ public final class StationUnit: @unchecked Sendable {
         return due.count
     }
 
+    /// Hands each recogniser camera's frames around its expected time to the recogniser once
+    /// they are in the ring (the expected time plus the frame tolerance, at most 400 ms, has
+    /// passed).
+    private func scheduleRecognition(now: Timestamp) {
+        guard let recognition else { return }
+        let waiting = lock.withLock { pending }
+        for w in waiting {
+            for c in config.cameras where c.lane == w.lane && c.plates == .recognizer && !recognition.isScheduled(w.seq, c.id) {
+                let expected = c.camera.expectedTime(of: w) ?? w.time
+                guard now.microseconds - expected.microseconds > Int64(min(c.toleranceMs, 400)) * 1000, let ring = rings[c.id] else { continue }
+                let tolerance = Int64(c.toleranceMs) * 1000
+                let frames = ring.frames(from: expected.adding(microseconds: -tolerance), to: expected.adding(microseconds: tolerance))
+                    .sorted { abs($0.time.microseconds(to: expected)) < abs($1.time.microseconds(to: expected)) }.prefix(c.recognizerFrames)
+                recognition.submit(.init(seq: w.seq, camera: c, frames: Array(frames)))
+            }
+        }
+    }
+
+    /// Whether the recogniser has answered for every recogniser camera of the weighing's lane;
+    /// after 10 s past the deadline the weighing is decided without (the recogniser is behind).
+    private func recognitionDone(_ w: Weighing, now: Timestamp) -> Bool {
+        guard let recognition else { return true }
+        let cams = config.cameras.filter { $0.lane == w.lane && $0.plates == .recognizer }.map(\.id)
+        if cams.isEmpty || recognition.isFinished(w.seq, cameras: cams) { return true }
+        return now.microseconds - deadline(of: w).microseconds > 10_000_000
+    }
+
     /// The tolerance in force: the calibration profile's, else the station configuration's.
     public var tolerance: Tolerance { calibration.snapshot.profile.tolerance ?? config.rules.tolerance }
 
@@ -397,8 +441,11 @@ public final class StationUnit: @unchecked Sendable {
         return latest.adding(microseconds: window)
     }
 
-    private func commit(_ w: Weighing, _ a: OverloadAssessment, front: PlateRead?, rear: PlateRead?, hits: [WatchHit]) async -> StoredRecord? {
+    private func commit(_ w: Weighing, _ a: OverloadAssessment, front: PlateRead?, rear: PlateRead?, hits: [WatchHit], recognized: [String: UnitPlateRecognition.Outcome]) async -> StoredRecord? {
         var content = RecordContent.make(weighing: w, assessment: a, front: front, rear: rear, watchHits: hits)
+        // A plate the recogniser could not read surely enough: what it saw, for a person to check.
+        let candidates = recognized.sorted { $0.key < $1.key }.compactMap { $0.value.candidates }
+        if !candidates.isEmpty && (front == nil || rear == nil) { content["plate_candidates"] = .array(candidates) }
         var images: [EvidenceImage] = []
         var missing: [JSONValue] = []
         func lost(_ camera: String, _ role: String, _ reason: String) {
@@ -422,6 +469,10 @@ public final class StationUnit: @unchecked Sendable {
             } catch {
                 lost(c.id, c.role.rawValue, "JPEG encoding failed: \(error)")
             }
+        }
+        // The plate crops of the reads used, from the recogniser.
+        for r in [front, rear].compactMap({ $0 }) {
+            if let crop = recognition?.crop(for: r) { images.append(EvidenceImage(role: "plate_crop", camera: r.camera, capturedAt: r.time, bytes: crop)) }
         }
         // The picture a person looks at, itself evidence (hashed into the record like the frames).
         if let renderer = pictureRenderer {

@@ -107,6 +107,7 @@ public struct UnitService: Service {
         }
         unit.stopInput()
         let n = await unit.decideDue(flush: true)
+        unit.stopRecognition()
         unit.stopCameras()
         unit.log.info("unit stopped", metadata: ["flushed": "\(n)"])
     }

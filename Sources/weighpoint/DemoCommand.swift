@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
+import WeighpointCapture
 import WeighpointCaseSink
 import WeighpointCore
 import WeighpointEvidence
@@ -25,6 +26,7 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "A PKI made by Scripts/make-pki (ca.pem, server.*, client.*): deliver over HTTPS with client certificates; plain HTTP on loopback without it.") var pki: String?
     @Option(help: "Seed of the synthetic traffic.") var seed: UInt64 = 7
     @Option(help: "Directory of JPEG frames for the replay cameras (default: Images/ of this project).") var images: String?
+    @Option(help: "Frame sequences of passing plates (Scripts/make-plate-images --sequences N): lane 1's front camera then reads plates with the built-in recogniser, each vehicle shown to it as one of these sequences.") var recognizerPlates: String?
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -68,7 +70,8 @@ struct Demo: AsyncParsableCommand {
             tlsLines = "client_certificate = \"\(pki)/client.pem\"\nclient_key = \"\(pki)/client.key\"\nca_bundle = \"\(pki)/ca.pem\"\n"
         }
         let configPath = dir + "/station.toml"
-        try Self.stationTOML(wimPort: sim.port, images: imageDir, data: dir + "/evidence", key: keyPath, caseURL: "\(scheme)://127.0.0.1:\(receiverPort)", tls: tlsLines)
+        let bank = try recognizerPlates.map { try PlateBank(directory: $0) }
+        try Self.stationTOML(wimPort: sim.port, images: imageDir, data: dir + "/evidence", key: keyPath, caseURL: "\(scheme)://127.0.0.1:\(receiverPort)", tls: tlsLines, recognizer: bank != nil)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
         let config: StationConfig
         do { config = try StationConfig.load(path: configPath) } catch {
@@ -81,6 +84,14 @@ struct Demo: AsyncParsableCommand {
             tally.count(a.decision)
             var line = "  #\(w.seq) lane \(w.lane)  \(w.axles.count) axles \(a.grossKg) kg"
             line += "  \(front?.normalized ?? "plate unknown")\(rear.map { " / \($0.normalized)" } ?? "")"
+            if let f = front, f.recognizer != nil {
+                let truth = bank?.truth(lane: w.lane, seq: w.seq)
+                line += " (recognised \(String(format: "%.2f", f.confidence))\(truth.map { $0 == f.normalized ? ", right" : ", WRONG: it is \($0)" } ?? ""))"
+                tally.recognised(right: truth == f.normalized)
+            } else if front == nil, let truth = bank?.truth(lane: w.lane, seq: w.seq) {
+                line += " (recogniser unsure: it is \(truth))"
+                tally.recognised(right: nil)
+            }
             line += "  → \(a.decision.rawValue)"
             if let kg = a.overloadKg, a.decision == .overload { line += " +\(kg) kg over \(a.limit?.kg ?? 0)" }
             if !a.reasons.isEmpty && a.decision != .overload { line += " (\(a.reasons.joined(separator: "; ")))" }
@@ -89,7 +100,7 @@ struct Demo: AsyncParsableCommand {
         }
         print("== unit \(config.station.deviceID) at \(config.station.code): WIM \(config.wim.transport), \(config.cameras.count) replay cameras, case system \(scheme)://127.0.0.1:\(receiverPort)")
         print("   station configuration: \(configPath)")
-        let traffic = Traffic(unit: unit, sim: sim, profile: profile, vehicles: vehicles, rate: rate, seed: seed, tally: tally)
+        let traffic = Traffic(unit: unit, sim: sim, profile: profile, vehicles: vehicles, rate: rate, seed: seed, tally: tally, bank: bank)
         try await UnitRunner.run(unit: unit, logger: log, extra: [traffic]) { traffic.httpPort.set($0) }
 
         // Summary and verification.
@@ -98,6 +109,10 @@ struct Demo: AsyncParsableCommand {
         print("== \(vehicles) vehicles: " + Decision.allCases.map { "\($0.rawValue) \(tally.value($0))" }.joined(separator: ", "))
         print("   \(records.count) signed records in \(dir)/evidence, \(records.count - unacked) acknowledged by the case system, \(unacked) waiting")
         print("   metrics: weighings \(Int(unit.metrics.value("weighpoint_weighings_total") ?? 0)), plate reads \(Int(unit.metrics.value("weighpoint_plate_reads_total") ?? 0)), association misses \(Int(unit.metrics.value("weighpoint_association_misses_total") ?? 0))")
+        if bank != nil {
+            let (right, wrong, unsure) = tally.recognition
+            print("   built-in recogniser on front-1: \(right) read right, \(wrong) read wrong, \(unsure) below the threshold (plate unknown, candidates in the record)")
+        }
         var failed = false
         for d in [dir + "/evidence"] + ((try? fm.contentsOfDirectory(atPath: dir + "/case-system/devices")) ?? []).map({ dir + "/case-system/devices/" + $0 }) {
             let problems = EvidenceStore.verifyDirectory(d)
@@ -121,8 +136,9 @@ struct Demo: AsyncParsableCommand {
         return candidates.first { FileManager.default.fileExists(atPath: $0) }
     }
 
-    static func stationTOML(wimPort: Int, images: String, data: String, key: String, caseURL: String, tls: String) -> String {
-        """
+    static func stationTOML(wimPort: Int, images: String, data: String, key: String, caseURL: String, tls: String, recognizer: Bool = false) -> String {
+        let plates = recognizer ? "plates = \"recognizer\"          # read by the built-in recogniser\nrecognizer_frames = 4\n" : ""
+        return """
         # Generated by `weighpoint demo`: a two-lane station on loopback simulators.
         [station]
         code = "DEMO-G15-K1234"
@@ -152,7 +168,7 @@ struct Demo: AsyncParsableCommand {
         distance_m = 12.0
         replay = "\(images)"
         replay_fps = 25
-
+        \(plates)
         [[cameras]]
         id = "rear-1"
         lane = 1
@@ -204,7 +220,10 @@ final class Traffic: Service, @unchecked Sendable {
     let tally: Tally
     let httpPort = PortBox()
 
-    init(unit: StationUnit, sim: WIMSimulator, profile: WIMProfile, vehicles: Int, rate: Double, seed: UInt64, tally: Tally) {
+    let bank: PlateBank?
+
+    init(unit: StationUnit, sim: WIMSimulator, profile: WIMProfile, vehicles: Int, rate: Double, seed: UInt64, tally: Tally, bank: PlateBank?) {
+        self.bank = bank
         self.unit = unit
         self.sim = sim
         self.profile = profile
@@ -221,15 +240,33 @@ final class Traffic: Service, @unchecked Sendable {
         var plates = SyntheticPlates(seed: seed)
         var rng = SplitMix64(seed: seed ^ 0x5eed)
         var posts: [Task<Void, Never>] = []
+        var lastShown: [Int: Timestamp] = [:]
         for _ in 0..<vehicles {
-            let rec = gen.vehicle(at: ClockState.now())
+            var rec = gen.vehicle(at: ClockState.now())
+            // Vehicles in one lane pass a camera one after the other, at least 1.5 s apart
+            // (the generator's speeds would otherwise let a fast truck overtake a slow one in
+            // its lane): hold this one back until then.
+            if let cam = unit.config.cameras.first(where: { $0.lane == rec.lane && $0.plates == .recognizer }), let last = lastShown[rec.lane],
+                let at = cam.camera.expectedTime(of: rec.weighing(profile)), at.microseconds < last.microseconds + 1_500_000
+            {
+                try? await Task.sleep(for: .microseconds(last.microseconds + 1_500_000 - at.microseconds))
+                rec.time = ClockState.now()
+            }
+            if let cam = unit.config.cameras.first(where: { $0.lane == rec.lane && $0.plates == .recognizer }) {
+                lastShown[rec.lane] = cam.camera.expectedTime(of: rec.weighing(profile))
+            }
             sim.enqueue(rec)
             let w = rec.weighing(profile)
             let roll = Int.random(in: 0..<10, using: &rng)
             var text = plates.plate()
             while text.hasSuffix("挂") { text = plates.plate() }  // a front camera reads the tractor
             if roll == 1 { text = String(text.prefix(3)) + String(text.dropFirst(3).map { $0 == "8" ? "B" : $0 == "0" ? "D" : $0 }) }
-            for cam in unit.config.cameras where cam.lane == w.lane && cam.role == .front && roll != 0 {
+            for cam in unit.config.cameras where cam.lane == w.lane && cam.role == .front && cam.plates == .recognizer {
+                // The vehicle passes the camera: a sequence of its plate at the expected time.
+                guard let at = cam.camera.expectedTime(of: w), let bank, let replay = unit.replayCamera(cam.id) else { continue }
+                replay.cue(bank.show(lane: w.lane, seq: w.seq), at: at)
+            }
+            for cam in unit.config.cameras where cam.lane == w.lane && cam.role == .front && cam.plates == .pushed && roll != 0 {
                 guard let at = cam.camera.expectedTime(of: w) else { continue }
                 let body = #"{"camera":"\#(cam.id)","time":"\#(at.rfc3339(fractionDigits: 3))","plate":"\#(text)","color":"yellow","confidence":0.9}"#
                 posts.append(Task {
@@ -254,10 +291,53 @@ final class Traffic: Service, @unchecked Sendable {
     }
 }
 
+/// Frame sequences of labelled passing plates (Scripts/make-plate-images), handed out one per
+/// vehicle, remembering which vehicle got which plate.
+final class PlateBank: @unchecked Sendable {
+    private let sequences: [(plate: String, frames: [[UInt8]])]
+    private let lock = NSLock()
+    private var next = 0
+    private var given: [String: String] = [:]
+
+    init(directory: String) throws {
+        var plates: [String: String] = [:]
+        let text = try String(contentsOfFile: directory + "/labels.jsonl", encoding: .utf8)
+        for line in text.split(separator: "\n") {
+            guard let v = parseJSON(Array(line.utf8)), let s = v["sequence"]?.stringValue, let p = v["plate"]?.stringValue else { continue }
+            plates[s] = p
+        }
+        sequences = try plates.keys.sorted().map { (plates[$0]!, try ReplayCamera.load(directory: directory + "/" + $0)) }
+        guard !sequences.isEmpty else { throw ValidationError("\(directory): no sequences in labels.jsonl (Scripts/make-plate-images --sequences N)") }
+    }
+
+    func show(lane: Int, seq: UInt64) -> [[UInt8]] {
+        lock.withLock {
+            let s = sequences[next % sequences.count]
+            next += 1
+            given["\(lane)/\(seq)"] = s.plate
+            return s.frames
+        }
+    }
+
+    func truth(lane: Int, seq: UInt64) -> String? { lock.withLock { given["\(lane)/\(seq)"] } }
+}
+
 /// Decisions counted by kind.
 final class Tally: @unchecked Sendable {
     private let lock = NSLock()
     private var counts: [Decision: Int] = [:]
+    private var recognitionCounts = (right: 0, wrong: 0, unsure: 0)
+    /// A recogniser read that was right or wrong, or nil: below the threshold.
+    func recognised(right: Bool?) {
+        lock.withLock {
+            switch right {
+            case true?: recognitionCounts.right += 1
+            case false?: recognitionCounts.wrong += 1
+            case nil: recognitionCounts.unsure += 1
+            }
+        }
+    }
+    var recognition: (Int, Int, Int) { lock.withLock { recognitionCounts } }
     func count(_ d: Decision) { lock.withLock { counts[d, default: 0] += 1 } }
     func value(_ d: Decision) -> Int { lock.withLock { counts[d] ?? 0 } }
     var total: Int { lock.withLock { counts.values.reduce(0, +) } }

@@ -242,8 +242,11 @@ extension Plates {
         @Option(help: "Region of interest x,y,width,height in pixels (default: the whole image).")
         var roi: String?
 
-        @Option(help: "Longest side of the region as the detector sees it.")
-        var detectMaxSide = PlateRecognizer.Settings().detectMaxSide
+        @Option(help: "The detector's scales: the region's longest side as it sees it, comma-separated.")
+        var detectSides = PlateRecognizer.Settings().detectSides.map(String.init).joined(separator: ",")
+
+        @Option(help: "Detector score from which a box is read.")
+        var minScore = PlateRecognizer.Settings().minDetectorScore
 
         @Option(help: "Confidence from which a reading counts as a plate.")
         var threshold = RecognitionSettings.defaultThreshold
@@ -253,7 +256,9 @@ extension Plates {
 
         func run() throws {
             var settings = PlateRecognizer.Settings()
-            settings.detectMaxSide = detectMaxSide
+            settings.detectSides = detectSides.split(separator: ",").compactMap { Int($0) }
+            settings.minDetectorScore = minScore
+            guard !settings.detectSides.isEmpty else { throw ValidationError("--detect-sides '\(detectSides)': sizes in pixels, e.g. 640,1024") }
             let recognizer: PlateRecognizer
             do {
                 recognizer = try PlateRecognizer(models: models, settings: settings)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeighpointEvidence
 import WeighpointService
 import WeighpointTesting
 
@@ -33,7 +34,7 @@ struct CLIMissing: Error, CustomStringConvertible {
         let independent = try run("/usr/bin/sha256sum", [URL(fileURLWithPath: exe).resolvingSymlinksInPath().path])
         #expect(hashLine.map { String($0.dropFirst(7)) } == String(independent.stdout.prefix(64)))
         #expect(r.stdout.contains("weighpoint \(SoftwareIdentity.version)"))
-        for lib in ["libmodbus 3.", "libv4l2", "libserialport 0.", "libcrypto OpenSSL 3."] {
+        for lib in ["libmodbus 3.", "libv4l2", "libserialport 0.", "libcrypto OpenSSL 3.", "libopencv_dnn OpenCV 4."] {
             #expect(r.stdout.contains(lib), "\(lib) missing from: \(r.stdout)")
         }
     }
@@ -78,7 +79,7 @@ struct CLIMissing: Error, CustomStringConvertible {
         #expect(independent.stdout.prefix(64) != Substring(id.executableSHA256))
         let ours = try run("/usr/bin/sha256sum", [id.executablePath])
         #expect(String(ours.stdout.prefix(64)) == id.executableSHA256)
-        #expect(id.libraries.map(\.name) == ["libmodbus", "libv4l2", "libserialport", "libcrypto"])
+        #expect(id.libraries.map(\.name) == ["libmodbus", "libv4l2", "libserialport", "libcrypto", "libopencv_dnn"])
         #expect(id.libraries.allSatisfy { $0.file != nil }, "\(id.libraries)")
     }
 }
@@ -138,5 +139,31 @@ struct CLIMissing: Error, CustomStringConvertible {
         #expect(bad.status == 1)
         #expect(bad.stdout.contains("FAIL: records #4: sequence jumps from 2 to 4"), "\(bad.stdout)")
         #expect(try run(exe, ["verify", "/nonexistent"]).status == 1)
+    }
+
+    @Test func platesRecognizePrintsOneJSONLinePerImage() throws {
+        let exe = try weighpoint()
+        let dir = packageRoot.appendingPathComponent("Images/plates").path
+        let r = try run(exe, ["plates", "recognize", dir + "/plate-001.jpg", dir + "/plate-009.jpg", "--threshold", "0.6"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map { parseJSON(Array($0.utf8)) }
+        #expect(lines.count == 2)
+        let first = try #require(lines.first ?? nil)
+        #expect(first["file"]?.stringValue == dir + "/plate-001.jpg" && first["width"]?.intValue == 800 && first["height"]?.intValue == 450)
+        guard case .array(let plates)? = first["plates"], let p = plates.first else {
+            Issue.record("no plate found: \(r.stdout)")
+            return
+        }
+        #expect(p["text"]?.stringValue == "青L85626" && p["kind"]?.stringValue == "standard" && p["color"]?.stringValue == "yellow")
+        #expect(p["accepted"] == .bool(true))
+        guard case .array(let box)? = p["box"], case .array(let chars)? = p["characters"] else {
+            Issue.record("no box or characters: \(p)")
+            return
+        }
+        #expect(box.count == 4 && chars.count == 7)
+        #expect(first["recognize_ms"] != nil && p["best_path"]?["text"]?.stringValue != nil)
+        // A file that is not a JPEG is named, the rest still read, and the status says so.
+        let bad = try run(exe, ["plates", "recognize", packageRoot.appendingPathComponent("README.md").path, dir + "/plate-001.jpg"])
+        #expect(bad.status == 1 && bad.stderr.contains("README.md") && bad.stdout.split(separator: "\n").count == 1)
     }
 }

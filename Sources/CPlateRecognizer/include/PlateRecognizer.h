@@ -42,12 +42,14 @@ wp_lpr *wp_lpr_open(const char *models_dir, char *error, size_t error_len);
 void wp_lpr_close(wp_lpr *r);
 
 /// Detects and reads plates in `roi` (x, y, width, height; NULL: the whole frame) of a frame.
-/// The region is scaled down so that its longer side is at most `detect_max_side` for the
-/// detector; each plate is then cut from the full-resolution region and read. Returns the number
-/// of plates written to `out` (at most `max_out`, best score first), or -1 with `error` set.
-/// Serialised internally: one call at a time per recogniser.
+/// The detector runs once per entry of `detect_sides`, on the region scaled down so that its
+/// longer side is at most that many pixels (its scores change with scale: two scales find plates
+/// one misses); every box is then cut from the full-resolution region and read, so one plate may
+/// come back once per scale, from slightly different crops, for the caller to group and vote.
+/// Returns the number of boxes written to `out` (at most `max_out`, best score first), or -1
+/// with `error` set. Serialised internally: one call at a time per recogniser.
 int wp_lpr_read(wp_lpr *r, const uint8_t *pixels, int width, int height, int stride, int format, const int *roi,
-                int detect_max_side, float min_score, wp_lpr_plate *out, int max_out, char *error, size_t error_len);
+                const int *detect_sides, int n_sides, float min_score, wp_lpr_plate *out, int max_out, char *error, size_t error_len);
 
 /// The character of class `c` as UTF-8 (the reading network's table); "" for the blank.
 const char *wp_lpr_class_text(int c);

@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+import WeighpointCapture
+import WeighpointCore
+import WeighpointEvidence
+import WeighpointRecognition
+
+/// The built-in recogniser in the running unit: for each weighing and each of its lane's cameras
+/// with `plates = "recognizer"`, the frames nearest the camera's expected time are read on a
+/// thread of their own (never on the capture or decision path), voted into one reading, and
+/// turned into a plate read when it reaches the threshold; below it, the candidates are kept for
+/// the record (`plate_candidates`). Bounded work: a few frames per vehicle, a bounded job queue
+/// (a job that does not fit is dropped and counted, the vehicle then has no read from it).
+final class UnitPlateRecognition: @unchecked Sendable {
+    struct Job {
+        var seq: UInt64
+        var camera: StationConfig.CameraConfig
+        var frames: [CapturedFrame]
+    }
+
+    /// What a job found, for the weighing's record.
+    struct Outcome {
+        var read: PlateRead?
+        var crop: [UInt8]?
+        /// Below the threshold: what a person should check.
+        var candidates: JSONValue?
+    }
+
+    let reader: VehiclePlateReader
+    let threshold: Double
+    let modelID: String
+    let metrics: UnitMetrics
+    let log: Logger
+    private let lock = NSLock()
+    private var jobs: [Job] = []
+    private let capacity = 64
+    private var scheduled: [UInt64: Set<String>] = [:]
+    private var outcomes: [UInt64: [String: Outcome]] = [:]
+    /// Plate crops of recent reads, by read: a read may end up with another weighing than the
+    /// one it was made for (close followers are associated jointly).
+    private var crops: [PlateRead: (jpeg: [UInt8], at: Timestamp)] = [:]
+    private var running = true
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private var onRead: @Sendable (PlateRead) -> Void = { _ in }
+    private var started = false
+
+    init(settings: StationConfig.Recognizer, metrics: UnitMetrics, logger: Logger) throws {
+        var s = PlateRecognizer.Settings()
+        s.detectSides = settings.detectSides
+        let recognizer = try PlateRecognizer(models: settings.models, settings: s)
+        reader = try VehiclePlateReader(recognizer: recognizer)
+        threshold = settings.threshold
+        modelID = "\(PlateRecognizer.modelName) sha256:\(recognizer.modelSHA256)"
+        self.metrics = metrics
+        log = logger
+        metrics.describe("weighpoint_recognitions_total", "Vehicles read by the built-in recogniser, per camera and outcome (read, low_confidence, none, dropped).")
+        metrics.describe("weighpoint_recognition_last_ms", "Time the recogniser took for the last vehicle, per camera.")
+        logger.info("plate recogniser", metadata: ["model": "\(modelID)", "threshold": "\(threshold)", "detect_sides": "\(s.detectSides)"])
+    }
+
+    /// Starts the recogniser's thread; `onRead` gets each read that reached the threshold.
+    func start(onRead: @escaping @Sendable (PlateRead) -> Void) {
+        self.onRead = onRead
+        started = true
+        let t = Thread { [self] in
+            loop()
+            finished.signal()
+        }
+        t.name = "plate-recogniser"
+        t.start()
+    }
+
+    func stop() {
+        guard started else { return }
+        lock.withLock { running = false }
+        wake.signal()
+        finished.wait()
+        started = false
+    }
+
+    /// Whether a job for (seq, camera) was already handed in.
+    func isScheduled(_ seq: UInt64, _ camera: String) -> Bool { lock.withLock { scheduled[seq]?.contains(camera) ?? false } }
+
+    /// Hands in a job; false (and counted) when the queue is full.
+    @discardableResult
+    func submit(_ job: Job) -> Bool {
+        let accepted = lock.withLock { () -> Bool in
+            scheduled[job.seq, default: []].insert(job.camera.id)
+            guard jobs.count < capacity else {
+                outcomes[job.seq, default: [:]][job.camera.id] = Outcome(read: nil, crop: nil, candidates: nil)
+                return false
+            }
+            jobs.append(job)
+            return true
+        }
+        if accepted { wake.signal() } else { metrics.add("weighpoint_recognitions_total", [("camera", job.camera.id), ("outcome", "dropped")]) }
+        return accepted
+    }
+
+    /// True when every camera of `cameras` has an outcome for the weighing.
+    func isFinished(_ seq: UInt64, cameras: [String]) -> Bool {
+        lock.withLock { cameras.allSatisfy { outcomes[seq]?[$0] != nil } }
+    }
+
+    /// The plate crop of a read the recogniser made.
+    func crop(for read: PlateRead) -> [UInt8]? { lock.withLock { crops[read]?.jpeg } }
+
+    /// The outcomes of a weighing, forgotten once taken.
+    func take(_ seq: UInt64) -> [String: Outcome] {
+        lock.withLock {
+            scheduled[seq] = nil
+            return outcomes.removeValue(forKey: seq) ?? [:]
+        }
+    }
+
+    private func loop() {
+        while true {
+            let job: Job? = lock.withLock {
+                guard running else { return nil }
+                return jobs.isEmpty ? nil : jobs.removeFirst()
+            }
+            guard lock.withLock({ running }) else { return }
+            guard let job else {
+                _ = wake.wait(timeout: .now() + .milliseconds(200))
+                continue
+            }
+            let outcome = run(job)
+            // The read is in the unit's reads before the weighing counts as finished.
+            if let read = outcome.read {
+                lock.withLock {
+                    crops = crops.filter { $0.value.at.microseconds(to: read.time) < 120_000_000 }
+                    if let c = outcome.crop { crops[read] = (c, read.time) }
+                }
+                onRead(read)
+            }
+            lock.withLock { outcomes[job.seq, default: [:]][job.camera.id] = outcome }
+        }
+    }
+
+    private func run(_ job: Job) -> Outcome {
+        let start = ContinuousClock.now
+        let plates = reader.read(job.frames, roi: job.camera.roi)
+        let d = ContinuousClock.now - start
+        metrics.set("weighpoint_recognition_last_ms", [("camera", job.camera.id)], Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1000)
+        guard let best = plates.first else {
+            metrics.add("weighpoint_recognitions_total", [("camera", job.camera.id), ("outcome", "none")])
+            return Outcome(read: nil, crop: nil, candidates: .object(["camera": .string(job.camera.id), "frames": .int(Int64(job.frames.count)), "candidates": .array([]), "confidence": .null]))
+        }
+        let r = best.reading
+        guard r.confidence >= threshold else {
+            metrics.add("weighpoint_recognitions_total", [("camera", job.camera.id), ("outcome", "low_confidence")])
+            log.info("plate below threshold", metadata: ["controller_seq": "\(job.seq)", "camera": "\(job.camera.id)", "candidates": "\(best.candidates)", "confidence": "\(r.confidence)"])
+            return Outcome(read: nil, crop: best.crop, candidates: .object([
+                "camera": .string(job.camera.id), "frames": .int(Int64(best.frames)), "confidence": .double((r.confidence * 10_000).rounded() / 10_000),
+                "candidates": .array(best.candidates.map(JSONValue.string)), "color": .string(best.color.rawValue),
+            ]))
+        }
+        metrics.add("weighpoint_recognitions_total", [("camera", job.camera.id), ("outcome", "read")])
+        let read = PlateRead(camera: job.camera.id, time: best.time, text: r.text, color: best.color, confidence: r.confidence, alternatives: r.characters, box: best.box, recognizer: modelID)
+        return Outcome(read: read, crop: best.crop, candidates: nil)
+    }
+}
