@@ -236,7 +236,8 @@ extension Double {
 
 /// Reading a vehicle's plate from several frames: each frame's reading votes for every character
 /// with its probability, weighted by the reading's confidence; the layout with the most weight
-/// wins, and the plate is the best per-character choice the grammar accepts.
+/// wins, and the plate is the best per-character choice the grammar accepts, look-alikes of what
+/// was seen standing in where it does not.
 public enum PlateVote {
     public static func combine(_ readings: [PlateReading]) -> PlateReading? {
         guard !readings.isEmpty else { return nil }
@@ -251,6 +252,16 @@ public enum PlateVote {
             let w = max(r.confidence, 1e-6)
             for (i, alts) in r.characters.enumerated() {
                 for a in alts { tallies[i][a.character, default: 0] += w * a.probability }
+            }
+        }
+        // A character's look-alikes (0/O/D/Q, 1/I/7, 2/Z, 5/S, 8/B, 6/G) get half its weight where
+        // the frames did not name them: if the grammar refuses what the frames saw (a 0 where only
+        // a letter may stand), the look-alike it allows is next in line.
+        for i in tallies.indices {
+            for (c, v) in tallies[i] {
+                for set in LookalikeSets.sets where set.contains(c) {
+                    for other in set where tallies[i][other] == nil { tallies[i][other] = v / 2 }
+                }
             }
         }
         let ranked = tallies.map { $0.sorted { ($0.value, $0.key.value) > ($1.value, $1.key.value) } }

@@ -31,9 +31,12 @@ public final class PlateRecognizer: @unchecked Sendable {
     public static let defaultModelsDirectory = (ProcessInfo.processInfo.environment["WEIGHPOINT_MODELS"] ?? "/usr/local/share/weighpoint/models") + "/hyperlpr-v1"
 
     public struct Settings: Sendable {
-        /// The detector runs at each of these sizes (the region's longer side, pixels): its
-        /// scores change with scale, and two scales find plates one misses.
-        public var detectSides = [640, 960]
+        /// The detector runs at each of these sizes (the region's longer side, pixels). Its
+        /// scores change with scale, so the sizes were chosen by measurement (BENCHMARKS.md:
+        /// chosen on one generated set, checked on another).
+        public var detectSides = [800]
+        /// When nothing is found at `detectSides`: the scales tried once more (a small plate).
+        public var fallbackSides = [1120]
         /// Detector boxes from this score are read; the reading's own confidence sorts out boxes
         /// that are no plate.
         public var minDetectorScore = 0.3
@@ -80,10 +83,17 @@ public final class PlateRecognizer: @unchecked Sendable {
     /// Plates in packed RGB pixels, within `roi` (nil: everywhere). Boxes of one plate found at
     /// several scales are read each and their readings voted (PlateVote), like frames.
     public func read(rgb: [UInt8], width: Int, height: Int, roi: PlateBox? = nil) throws(RecognizerError) -> [DetectedPlate] {
+        var found = try detect(rgb, width, height, roi, settings.detectSides)
+        // Nothing at the usual scales (a small plate far away): once more at a finer one.
+        if found.isEmpty && !settings.fallbackSides.isEmpty { found = try detect(rgb, width, height, roi, settings.fallbackSides) }
+        return found
+    }
+
+    private func detect(_ rgb: [UInt8], _ width: Int, _ height: Int, _ roi: PlateBox?, _ detectSides: [Int]) throws(RecognizerError) -> [DetectedPlate] {
         var out = [wp_lpr_plate](repeating: wp_lpr_plate(), count: settings.maxBoxes)
         var err = [CChar](repeating: 0, count: 512)
         let region: [Int32] = roi.map { [Int32($0.x), Int32($0.y), Int32($0.width), Int32($0.height)] } ?? [0, 0, Int32(width), Int32(height)]
-        let sides = settings.detectSides.map { Int32($0) }
+        let sides = detectSides.map { Int32($0) }
         let n = rgb.withUnsafeBufferPointer { px in
             out.withUnsafeMutableBufferPointer { o in
                 region.withUnsafeBufferPointer { r in
@@ -102,7 +112,13 @@ public final class PlateRecognizer: @unchecked Sendable {
             // The colour narrows the layouts (GA 36 issues green plates only for new-energy
             // vehicles, blue only standard ones); if none of those fits, any layout may.
             let color = Self.color(p.color)
-            let reading = PlateDecoder.constrained(m, kinds: Plate.Kind.issued(in: color)) ?? PlateDecoder.constrained(m)
+            var reading = PlateDecoder.constrained(m, kinds: Plate.Kind.issued(in: color), perStep: 16)
+            if reading == nil, var any = PlateDecoder.constrained(m) {
+                // A reading the plate's colour contradicts (seven characters on a green plate)
+                // is kept for review, at half its confidence.
+                if color != .unknown { any.confidence /= 2 }
+                reading = any
+            }
             return DetectedPlate(
                 box: PlateBox(x: Int(p.box.0), y: Int(p.box.1), width: Int(p.box.2), height: Int(p.box.3)), detectorScore: Double(p.score),
                 color: color, reading: reading, bestPath: PlateDecoder.greedy(m))

@@ -56,10 +56,12 @@ public final class VehiclePlateReader: @unchecked Sendable {
         }
         let weighed = groups.map { g in (g, g.reduce(0) { $0 + max($1.reading.confidence, 1e-3) }) }.sorted { $0.1 > $1.1 }
         return weighed.compactMap { group, _ -> VehiclePlate? in
-            guard let voted = PlateVote.combine(group.map(\.reading)) else { return nil }
+            guard var voted = PlateVote.combine(group.map(\.reading)) else { return nil }
             let best = group[0]
             var colorWeight: [PlateColor: Double] = [:]
             for s in group where s.color != .unknown { colorWeight[s.color, default: 0] += s.reading.confidence }
+            // As for one frame: a plate its colour contradicts is kept for review, at half confidence.
+            if let color = colorWeight.max(by: { $0.value < $1.value })?.key, !voted.kind.colors.contains(color) { voted.confidence /= 2 }
             let crop = pixels[best.frame].flatMap { try? cropJPEG($0.rgb, width: $0.width, height: $0.height, box: best.box) }
             return VehiclePlate(
                 reading: voted, color: colorWeight.max { $0.value < $1.value }?.key ?? .unknown, box: best.box, time: frames[best.frame].time,
@@ -72,22 +74,31 @@ public final class VehiclePlateReader: @unchecked Sendable {
         return x.count == y.count && zip(x, y).filter { $0 != $1 }.count <= 2
     }
 
-    /// The reading, then each single change of a character to its best alternative that is still
-    /// a plate, likeliest first.
+    /// The reading, then each single change of a character to an alternative that is still a
+    /// plate, likeliest first: the network's alternatives, and the look-alikes of the weakest
+    /// character (what a person checking the picture should consider).
     static func candidates(_ r: PlateReading) -> [String] {
         var out = [r.text]
         let scalars = Array(r.text.unicodeScalars)
         var alternatives: [(String, Double)] = []
-        for (i, alts) in r.characters.enumerated() {
-            for a in alts.dropFirst() {
-                var s = scalars
-                s[i] = a.character
-                var v = String.UnicodeScalarView()
-                v.append(contentsOf: s)
-                if let p = try? Plate(parsing: String(v)), !out.contains(p.text) { alternatives.append((p.text, a.probability)) }
+        func consider(_ i: Int, _ c: Unicode.Scalar, _ p: Double) {
+            var s = scalars
+            s[i] = c
+            var v = String.UnicodeScalarView()
+            v.append(contentsOf: s)
+            if let plate = try? Plate(parsing: String(v)), !out.contains(plate.text), !alternatives.contains(where: { $0.0 == plate.text }) {
+                alternatives.append((plate.text, p))
             }
         }
-        out += alternatives.sorted { $0.1 > $1.1 }.prefix(3).map(\.0)
+        for (i, alts) in r.characters.enumerated() {
+            for a in alts.dropFirst() { consider(i, a.character, a.probability) }
+        }
+        if let weakest = r.characters.indices.min(by: { r.characters[$0][0].probability < r.characters[$1][0].probability }) {
+            for set in LookalikeSets.sets where set.contains(scalars[weakest]) {
+                for c in set.sorted(by: { $0.value < $1.value }) where c != scalars[weakest] { consider(weakest, c, 0) }
+            }
+        }
+        out += alternatives.sorted { $0.1 > $1.1 }.prefix(4).map(\.0)
         return out
     }
 

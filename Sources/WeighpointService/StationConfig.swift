@@ -83,6 +83,7 @@ public struct StationConfig: Sendable {
         /// Confidence from which a voted reading is the plate; below it, candidates for review.
         public var threshold: Double
         public var detectSides: [Int]
+        public var fallbackSides: [Int]
     }
 
     public struct WatchListConfig: Sendable {
@@ -340,18 +341,25 @@ public struct StationConfig: Sendable {
         // [recognizer]: needed (with its defaults) as soon as a camera reads plates itself.
         var recognizer: Recognizer?
         let rz = root.section("recognizer", required: false)
-        rz.rejectUnknown(["models", "threshold", "detect_sides"])
+        rz.rejectUnknown(["models", "threshold", "detect_sides", "fallback_sides"])
         if root.has("recognizer") || cameras.contains(where: { $0.plates == .recognizer }) {
             let models = resolve(rz.string("models", required: false)) ?? PlateRecognizer.defaultModelsDirectory
             if !FileManager.default.fileExists(atPath: models + "/SHA256SUMS") {
                 r.problem(root.has("recognizer") ? rz.key("models") : "recognizer", "no plate-recognition models in \(models) (install them with Scripts/install-models)")
             }
-            var sides = PlateRecognizer.Settings().detectSides
-            if rz.has("detect_sides") {
-                let v = rz.table?["detect_sides"]?.array?.compactMap { $0.int } ?? []
-                if !v.isEmpty, v.allSatisfy({ (160...4096).contains($0) }) { sides = v } else { r.problem(rz.key("detect_sides"), "must be sizes in pixels, 160-4096, e.g. [640, 1024]") }
+            func sizes(_ key: String, _ fallback: [Int], allowEmpty: Bool) -> [Int] {
+                guard rz.has(key) else { return fallback }
+                let v = rz.table?[key]?.array?.compactMap { $0.int } ?? [-1]
+                guard (allowEmpty || !v.isEmpty), v.allSatisfy({ (160...4096).contains($0) }) else {
+                    r.problem(rz.key(key), "must be sizes in pixels, 160-4096, e.g. [800]")
+                    return fallback
+                }
+                return v
             }
-            recognizer = Recognizer(models: models, threshold: rz.double("threshold", in: 0...1, required: false) ?? RecognitionSettings.defaultThreshold, detectSides: sides)
+            let defaults = PlateRecognizer.Settings()
+            recognizer = Recognizer(
+                models: models, threshold: rz.double("threshold", in: 0...1, required: false) ?? RecognitionSettings.defaultThreshold,
+                detectSides: sizes("detect_sides", defaults.detectSides, allowEmpty: false), fallbackSides: sizes("fallback_sides", defaults.fallbackSides, allowEmpty: true))
         }
         let cal = root.section("calibration", required: false)
         cal.rejectUnknown(["profile"])

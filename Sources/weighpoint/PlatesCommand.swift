@@ -245,6 +245,9 @@ extension Plates {
         @Option(help: "The detector's scales: the region's longest side as it sees it, comma-separated.")
         var detectSides = PlateRecognizer.Settings().detectSides.map(String.init).joined(separator: ",")
 
+        @Option(help: "Scales tried once more when nothing is found, comma-separated (empty: none).")
+        var fallbackSides = PlateRecognizer.Settings().fallbackSides.map(String.init).joined(separator: ",")
+
         @Option(help: "Detector score from which a box is read.")
         var minScore = PlateRecognizer.Settings().minDetectorScore
 
@@ -258,6 +261,7 @@ extension Plates {
             var settings = PlateRecognizer.Settings()
             settings.detectSides = detectSides.split(separator: ",").compactMap { Int($0) }
             settings.minDetectorScore = minScore
+            settings.fallbackSides = fallbackSides.split(separator: ",").compactMap { Int($0) }
             guard !settings.detectSides.isEmpty else { throw ValidationError("--detect-sides '\(detectSides)': sizes in pixels, e.g. 640,1024") }
             let recognizer: PlateRecognizer
             do {

@@ -125,3 +125,14 @@ func spelled(_ text: String, prob: Double = 0.9) -> [(Unicode.Scalar?, Double)] 
         #expect(PlateVote.combine([]) == nil)
     }
 }
+
+@Suite struct PlateVoteLookalikeTests {
+    @Test func aLookalikeStandsInWhereTheGrammarRefusesWhatWasSeen() {
+        // Every frame saw 0 in the authority position of a seven-character plate, where only a
+        // letter stands (O only on police plates): a letter look-alike of 0 (D or Q) is the plate.
+        let r = PlateReading(text: "苏012345", kind: .standard, characters: Array("苏012345".unicodeScalars).map { [CharacterAlternative($0, 0.9)] }, confidence: 0.9)
+        let v = PlateVote.combine([r, r])
+        #expect(v?.text == "苏D12345" || v?.text == "苏Q12345")
+        #expect((v?.characters[1].first?.probability ?? 1) < 0.5, "a stand-in is not sure")
+    }
+}
