@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "WeighpointServiceTests",
             dependencies: [
-                "WeighpointService", "WeighpointTesting", "WeighpointEvidence", "WeighpointCore", "WeighpointModbus", "WeighpointConsole",
+                "WeighpointService", "WeighpointTesting", "WeighpointEvidence", "WeighpointCore", "WeighpointModbus", "WeighpointConsole", "WeighpointRecognition",
                 .product(name: "Logging", package: "swift-log"), .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
         .testTarget(

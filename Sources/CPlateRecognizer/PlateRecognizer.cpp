@@ -228,7 +228,7 @@ extern "C" int wp_lpr_read(wp_lpr *r, const uint8_t *pixels, int width, int heig
                 if (b.width >= 8 && b.height >= 4) found.push_back({score, b});
             }
         }
-        std::sort(found.begin(), found.end(), [](auto &a, auto &b) { return a.first > b.first; });
+        std::stable_sort(found.begin(), found.end(), [](auto &a, auto &b) { return a.first > b.first; });
         int n = 0;
         for (auto &[score, b] : found) {
             if (n >= max_out) break;

@@ -150,14 +150,17 @@ public enum PlateDecoder {
                     next[extended, default: Beam()].char += (c == prefix.last ? b.blank : b.total) * m.at(t, c)
                 }
             }
-            beams = Dictionary(uniqueKeysWithValues: next.sorted { $0.value.total > $1.value.total }.prefix(beam).map { ($0.key, $0.value) })
+            // Ties broken by the prefix itself: the same output always gives the same plate
+            // (a dictionary's order differs from run to run).
+            let kept = next.sorted { a, b in a.value.total != b.value.total ? a.value.total > b.value.total : a.key.lexicographicallyPrecedes(b.key) }
+            beams = Dictionary(uniqueKeysWithValues: kept.prefix(beam).map { ($0.key, $0.value) })
         }
         let complete = beams.compactMap { prefix, b -> (prefix: [Int], score: Double, kind: Plate.Kind)? in
             let s = text(prefix)
             guard let i = PlateLayout.layouts(fitting: s, kinds: kinds).first(where: { PlateLayout.layouts[$0].slots.count == s.count }) else { return nil }
             return (prefix, b.total, PlateLayout.layouts[i].kind)
         }
-        guard let best = complete.max(by: { $0.score < $1.score }) else { return nil }
+        guard let best = complete.max(by: { a, b in a.score != b.score ? a.score < b.score : b.prefix.lexicographicallyPrecedes(a.prefix) }) else { return nil }
         let scalars = text(best.prefix)
         let slots = PlateLayout.layouts.first { $0.kind == best.kind }!.slots
         let steps = align(best.prefix, m)
@@ -275,7 +278,7 @@ public enum PlateVote {
                     if !PlateLayout.layouts(fitting: t).isEmpty { next.append((t, b.score * v / totalWeight)) }
                 }
             }
-            beams = Array(next.sorted { $0.score > $1.score }.prefix(16))
+            beams = Array(next.sorted { a, b in a.score != b.score ? a.score > b.score : a.text.map(\.value).lexicographicallyPrecedes(b.text.map(\.value)) }.prefix(16))
         }
         for b in beams {
             var view = String.UnicodeScalarView()

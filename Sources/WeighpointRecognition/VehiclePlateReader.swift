@@ -51,20 +51,23 @@ public final class VehiclePlateReader: @unchecked Sendable {
         }
         // Group readings of the same plate: same length, at most two characters apart.
         var groups: [[Sighting]] = []
-        for s in sightings.sorted(by: { $0.reading.confidence > $1.reading.confidence }) {
+        // Surest first; ties in frame order, so the same frames always give the same plate.
+        for s in sightings.sorted(by: { ($0.reading.confidence, -$0.frame, -$0.box.x) > ($1.reading.confidence, -$1.frame, -$1.box.x) }) {
             if let g = groups.firstIndex(where: { Self.samePlate($0[0].reading.text, s.reading.text) }) { groups[g].append(s) } else { groups.append([s]) }
         }
-        let weighed = groups.map { g in (g, g.reduce(0) { $0 + max($1.reading.confidence, 1e-3) }) }.sorted { $0.1 > $1.1 }
+        let weighed = groups.enumerated().map { i, g in (g, g.reduce(0) { $0 + max($1.reading.confidence, 1e-3) }, i) }
+            .sorted { ($0.1, -$0.2) > ($1.1, -$1.2) }.map { ($0.0, $0.1) }
         return weighed.compactMap { group, _ -> VehiclePlate? in
             guard var voted = PlateVote.combine(group.map(\.reading)) else { return nil }
             let best = group[0]
             var colorWeight: [PlateColor: Double] = [:]
             for s in group where s.color != .unknown { colorWeight[s.color, default: 0] += s.reading.confidence }
             // As for one frame: a plate its colour contradicts is kept for review, at half confidence.
-            if let color = colorWeight.max(by: { $0.value < $1.value })?.key, !voted.kind.colors.contains(color) { voted.confidence /= 2 }
+            let color = colorWeight.max { ($0.value, $1.key.rawValue) < ($1.value, $0.key.rawValue) }?.key ?? .unknown
+            if color != .unknown, !voted.kind.colors.contains(color) { voted.confidence /= 2 }
             let crop = pixels[best.frame].flatMap { try? cropJPEG($0.rgb, width: $0.width, height: $0.height, box: best.box) }
             return VehiclePlate(
-                reading: voted, color: colorWeight.max { $0.value < $1.value }?.key ?? .unknown, box: best.box, time: frames[best.frame].time,
+                reading: voted, color: color, box: best.box, time: frames[best.frame].time,
                 frames: Set(group.map(\.frame)).count, framesRead: read, crop: crop, candidates: Self.candidates(voted))
         }
     }
