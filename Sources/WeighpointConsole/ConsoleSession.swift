@@ -33,7 +33,7 @@ public final class ConsoleSession {
     var failures = 0
     var lockedUntil: Double = 0
     var out: [UInt8] = []
-    /// Set by Ctrl-D at the login prompt or `exit` on standard input: the runner may stop.
+    /// Set by Ctrl-D at the login prompt: on standard input the runner then stops.
     public private(set) var wantsToEnd = false
     /// When a question that changes something is asked, what was typed ahead of it is dropped.
     var dropTypeAhead = false

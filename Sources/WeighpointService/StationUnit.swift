@@ -166,7 +166,6 @@ public final class StationUnit: @unchecked Sendable {
         calibration = try CalibrationKeeper(path: config.calibrationProfile, store: store, lanes: config.lanes.map(\.number), logger: logger)
 
         associator = Associator(cameras: config.cameras.map(\.camera), windowMilliseconds: Int64(config.rules.matchWindowMs))
-        // (The recogniser hands its reads in like a camera posting them.)
         var permits: [Permit] = []
         if let file = config.rules.permitsFile { permits = try PermitFile.read(file) }
         assessor = Assessor(rules: AssessmentRules(tolerance: config.rules.tolerance), permits: PermitBook(permits))
