@@ -70,12 +70,6 @@ extension ConsoleSession {
         return (cell, factor)
     }
 
-    /// What a cell holds now, for the audit trail: its factor, or none.
-    private func currentText(_ cell: CalibrationCell, _ profile: CalibrationProfile) -> String {
-        if let f = profile.factors[cell] { return "\(f)" }
-        return "none"
-    }
-
     func calSet(_ args: [String]) {
         let (profile, sha) = host.calibration()
         guard let (cell, factor) = parseCell(args, profile: profile, withFactor: true), let factor else { return }
@@ -92,7 +86,7 @@ extension ConsoleSession {
             let source = from.map { "from \($0.describe(bandWidthKmh: profile.bandWidthKmh))" } ?? "uncalibrated"
             say("\(name): none -> \(factor) (its weighings get \(current) now, \(source): \(factor.change(from: current)))")
         }
-        confirm(new, basedOn: sha, changes: [ParameterChange(parameter: "calibration factor \(name)", old: currentText(cell, profile), new: "\(factor)")], reference: nil)
+        confirm(new, basedOn: sha, changes: [ParameterChange(parameter: "calibration factor \(name)", old: old.map(\.description) ?? "none", new: "\(factor)")], reference: nil)
     }
 
     func calClear(_ args: [String]) {
