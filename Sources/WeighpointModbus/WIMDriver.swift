@@ -98,7 +98,30 @@ public final class WIMSession {
                 if flag == 0 { return delivered }
                 let record = try readRecord()
                 if deliver(record) { delivered += 1 }
-                try withRetries { () throws(ModbusError) in try client.writeRegisters(at: ready.address, [0]) }
+                try acknowledgeReady(record, ready)
+            }
+        }
+    }
+
+    /// Clears the ready flag for `record`. Clearing is not idempotent: a write the controller
+    /// took whose reply was lost (a bad CRC, another unit id) has already moved it to the next
+    /// record, and writing again would acknowledge that one unread. So after a failed write the
+    /// flag and the record shown are read back first: still this record, write again; anything
+    /// else, the acknowledgement was taken.
+    private func acknowledgeReady(_ record: WIMRecord, _ ready: RegisterField) throws(ModbusError) {
+        var attempt = 1
+        while true {
+            do {
+                try client.writeRegisters(at: ready.address, [0])
+                return
+            } catch {
+                if attempt >= settings.attempts { throw error }
+                onEvent(.retry(error))
+                client.flush()
+                attempt += 1
+                let flag = try withRetries { () throws(ModbusError) in try client.readHoldingRegisters(at: ready.address, count: 1)[0] }
+                if flag == 0 { return }
+                if try readRecord().sequence != record.sequence { return }
             }
         }
     }

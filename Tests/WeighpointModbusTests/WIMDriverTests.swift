@@ -95,6 +95,24 @@ import WeighpointTesting
         }
     }
 
+    /// The ready-flag handshake's acknowledgement (clearing the flag) is not idempotent: when the
+    /// controller took the write but its reply was lost, writing again would acknowledge the next
+    /// record unread. Found by a CI run where the RTU wrong-unit-id case lost records 2 and 3.
+    @Test(arguments: [WIMFault.badCRC, .disconnect])
+    func aLostAcknowledgementReplyDoesNotAcknowledgeTheNextRecord(fault: WIMFault) throws {
+        let p = try profile("acme-x2")
+        let sim = try tcpSimulator(p)
+        defer { sim.stop() }
+        for r in traffic(3) { sim.enqueue(r) }
+        // The reply to the first acknowledgement (the fourth request) is lost; with bad-crc the
+        // controller took the write. Before the fix the retry acknowledged record 2 unread: [1, 3].
+        sim.inject(fault, count: 1, after: 3)
+        let log = collect(settings(p, .tcp(host: "127.0.0.1", port: sim.port)), expected: 3)
+        #expect(log.sequences == [1, 2, 3], "\(fault): \(log.sequences)")
+        #expect(log.retries + log.disconnects > 0, "the fault happened")
+        #expect(sim.pendingCount == 0)
+    }
+
     @Test func faultsCanBeTriggeredThroughTheReservedRegisters() throws {
         let p = try profile("generic-wim-v1")
         let sim = try tcpSimulator(p)
