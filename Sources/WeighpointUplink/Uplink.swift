@@ -97,7 +97,19 @@ public final class Uplink: @unchecked Sendable {
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
     }
 
-    public func shutdown() async { try? await client.shutdown() }
+    public func shutdown() async {
+        lock.withLock { shutDown = true }
+        try? await client.shutdown()
+    }
+
+    private var shutDown = false
+
+    /// An uplink dropped on an error path before `shutdown()` still closes its client (a debug
+    /// build of AsyncHTTPClient would otherwise stop the process). The client keeps itself alive
+    /// until its shutdown is done.
+    deinit {
+        if !lock.withLock({ shutDown }) { client.shutdown(queue: .global()) { _ in } }
+    }
 
     /// Alarms raised (a case system that refuses a record: conflict or rejection).
     public var alarms: [String] { lock.withLock { alarmList } }

@@ -36,6 +36,20 @@ import WeighpointUplink
         await sink.stop()
     }
 
+    /// A test that fails between creating an uplink and shutting it down (a drain timing out on
+    /// a loaded machine) dropped the client unclosed, and AsyncHTTPClient's debug check stopped
+    /// the whole test process. Dropping one now closes its client.
+    @Test func anUplinkDroppedWithoutShutdownClosesItsClient() async throws {
+        let pki = try TestPKI()
+        let store = try unitStore(tmp("unit"), key: try SigningKey.generate(.ed25519), count: 1)
+        do {
+            let up = try uplink(store, pki, url: "https://127.0.0.1:\(freeTCPPort())")
+            #expect(up.deliveredCount == 0)
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try store.unacknowledgedCount() == 1, "the process is still here")
+    }
+
     @Test func receiverDownThenUpDrainsTheBacklogInOrder() async throws {
         let pki = try TestPKI()
         let key = try SigningKey.generate(.ed25519)
