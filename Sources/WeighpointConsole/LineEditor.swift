@@ -48,7 +48,7 @@ public struct LineEditor: Sendable {
     public mutating func feed(_ b: UInt8, echo output: inout [UInt8]) -> LineEvent? {
         let wasAfterCR = afterCR
         afterCR = false
-        if escape != .none { return continueEscape(b) }
+        if escape != .none { return continueEscape(b, &output) }
         if !pending.isEmpty || (b >= 0xC2 && b <= 0xF4) { return collectUTF8(b, &output) }
         switch b {
         case 0x0D:  // CR: Enter for most terminal programs; an LF right after it is the same Enter
@@ -84,7 +84,13 @@ public struct LineEditor: Sendable {
         return nil
     }
 
-    private mutating func continueEscape(_ b: UInt8) -> LineEvent? {
+    private mutating func continueEscape(_ b: UInt8, _ output: inout [UInt8]) -> LineEvent? {
+        // A control byte inside an escape sequence is carried out, not swallowed (ECMA-48): a
+        // Ctrl-C or Enter after line noise must still work. A byte that no sequence holds ends it.
+        if b < 0x20 || b >= 0x80 {
+            escape = .none
+            return b < 0x20 ? feed(b, echo: &output) : nil
+        }
         escapeLength += 1
         switch escape {
         case .start: escape = b == UInt8(ascii: "[") ? .csi : b == UInt8(ascii: "O") ? .ss3 : .none

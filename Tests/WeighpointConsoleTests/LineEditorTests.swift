@@ -62,6 +62,10 @@ func edit(_ s: String, echo: Bool = true, max: Int = 200) -> (events: [LineEvent
         let r = edit("\u{1b}[Asta\u{1b}OBtus\u{1b}[15~\u{0}\u{7}\r")
         #expect(r.events == [.line("status")])
         #expect(edit("cal\tshow\r").events == [.line("cal show")])
+        // Control bytes inside a broken escape sequence still act (found by Scripts/fuzz-console:
+        // line noise ESC [ 0xFF swallowed the Ctrl-C and Enter that followed).
+        #expect(edit([0x1B, 0x5B, 0xFF, 0x03]).events == [.interrupt])
+        #expect(edit(Array("ab".utf8) + [0x1B, 0x5B, 0x31, 0x0D]).events == [.line("ab")])
         // An endless escape sequence gives up after 16 bytes and text resumes.
         #expect(edit("\u{1b}[" + String(repeating: "1", count: 20) + "x\r").events == [.line("1111x")])
     }
