@@ -155,18 +155,6 @@ int plate_color(const cv::Mat &plate, float *share) {
     return black > n / 3 ? WP_LPR_BLACK : WP_LPR_UNKNOWN;
 }
 
-cv::Mat to_bgr(const uint8_t *pixels, int width, int height, int stride, int format) {
-    cv::Mat bgr;
-    switch (format) {
-    case WP_LPR_BGR24: bgr = cv::Mat(height, width, CV_8UC3, const_cast<uint8_t *>(pixels), stride); break;
-    case WP_LPR_RGB24: cv::cvtColor(cv::Mat(height, width, CV_8UC3, const_cast<uint8_t *>(pixels), stride), bgr, cv::COLOR_RGB2BGR); break;
-    case WP_LPR_YUYV: cv::cvtColor(cv::Mat(height, width, CV_8UC2, const_cast<uint8_t *>(pixels), stride), bgr, cv::COLOR_YUV2BGR_YUYV); break;
-    case WP_LPR_GRAY8: cv::cvtColor(cv::Mat(height, width, CV_8UC1, const_cast<uint8_t *>(pixels), stride), bgr, cv::COLOR_GRAY2BGR); break;
-    default: break;
-    }
-    return bgr;
-}
-
 }  // namespace
 
 extern "C" wp_lpr *wp_lpr_open(const char *models_dir, char *error, size_t error_len) {
@@ -190,22 +178,19 @@ extern "C" wp_lpr *wp_lpr_open(const char *models_dir, char *error, size_t error
 
 extern "C" void wp_lpr_close(wp_lpr *r) { delete r; }
 
-extern "C" int wp_lpr_read(wp_lpr *r, const uint8_t *pixels, int width, int height, int stride, int format, const int *roi,
+extern "C" int wp_lpr_read(wp_lpr *r, const uint8_t *rgb, int width, int height, int stride, const int *roi,
                            const int *detect_sides, int n_sides, float min_score, wp_lpr_plate *out, int max_out, char *error, size_t error_len) {
     std::lock_guard<std::mutex> guard(r->lock);
     try {
-        cv::Mat frame = to_bgr(pixels, width, height, stride, format);
-        if (frame.empty()) {
-            set_error(error, error_len, "unsupported pixel format " + std::to_string(format));
-            return -1;
-        }
         cv::Rect area(0, 0, width, height);
         if (roi) area &= cv::Rect(roi[0], roi[1], roi[2], roi[3]);
         if (area.width < 32 || area.height < 16) {
             set_error(error, error_len, "region of interest outside the frame or too small");
             return -1;
         }
-        cv::Mat region = frame(area);
+        // Only the region is converted to the networks' BGR.
+        cv::Mat region;
+        cv::cvtColor(cv::Mat(height, width, CV_8UC3, const_cast<uint8_t *>(rgb), stride)(area), region, cv::COLOR_RGB2BGR);
         std::vector<std::pair<float, cv::Rect>> found;
         for (int k = 0; k < n_sides; k++) {
             // The detector sees the region at a bounded size: its cost grows with the pixels.

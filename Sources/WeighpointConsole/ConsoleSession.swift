@@ -42,7 +42,6 @@ public final class ConsoleSession {
     /// A question waiting for a line.
     struct Prompt {
         var text: String
-        var echo = true
         /// Handles the answer; returning normally leaves the state to the handler.
         var answer: (ConsoleSession, String) -> Void
         /// Ctrl-C: what to say (the state returns to the command prompt).
@@ -206,7 +205,7 @@ public final class ConsoleSession {
             editor.echo = true
             out += Array("\(host.deviceID) \(user?.name ?? "")> ".utf8)
         case .prompt(let p):
-            editor.echo = p.echo
+            editor.echo = true
             out += Array(p.text.utf8)
         case .live, .collecting:
             break

@@ -74,8 +74,6 @@ public final class SerialPortTransport: ConsoleTransport {
     public var reopensAfterLoss: Bool { true }
     private var port: OpaquePointer?
     private var fd: Int32 = -1
-    /// Output dropped because the line would not drain.
-    public private(set) var droppedBytes = 0
 
     public init(path: String, settings: SerialSettings) {
         self.path = path
@@ -158,9 +156,9 @@ public final class SerialPortTransport: ConsoleTransport {
     public func write(_ bytes: [UInt8]) throws(ConsoleTransportError) {
         guard !bytes.isEmpty else { return }
         guard let port else { throw ConsoleTransportError(device: path, reason: "not open", lost: true) }
+        // What does not drain in 2 s is dropped: the console never waits on a stuck terminal.
         let r = sp_blocking_write(port, bytes, bytes.count, 2000)
         if r.rawValue < 0 { throw ConsoleTransportError(device: path, reason: "write failed", lost: true) }
-        droppedBytes += bytes.count - Int(r.rawValue)
     }
 
     public func close() {

@@ -11,7 +11,7 @@ public enum LiveEvent: Sendable {
 
 /// Fan-out of live events to whoever watches (the console's `live` and `cal reference`).
 /// Publishing never blocks and costs nothing without subscribers: each subscription holds at
-/// most `capacity` events and drops the oldest, counting them, when its reader falls behind.
+/// most `capacity` events and drops the oldest when its reader falls behind.
 public final class LiveFeed: @unchecked Sendable {
     private let lock = NSLock()
     private var subscriptions: [ObjectIdentifier: Subscription] = [:]
@@ -38,8 +38,6 @@ public final class LiveFeed: @unchecked Sendable {
         private let lock = NSLock()
         private var events: [LiveEvent] = []
         private let capacity: Int
-        /// Events dropped because the reader fell behind.
-        public private(set) var dropped = 0
 
         fileprivate init(feed: LiveFeed, capacity: Int) {
             self.feed = feed
@@ -48,10 +46,7 @@ public final class LiveFeed: @unchecked Sendable {
 
         fileprivate func push(_ e: LiveEvent) {
             lock.withLock {
-                if events.count >= capacity {
-                    events.removeFirst()
-                    dropped += 1
-                }
+                if events.count >= capacity { events.removeFirst() }
                 events.append(e)
             }
         }

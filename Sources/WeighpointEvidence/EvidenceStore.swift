@@ -352,7 +352,6 @@ public final class EvidenceStore: @unchecked Sendable {
         }
     }
 
-    /// Records not yet acknowledged, oldest first (the delivery backlog).
     /// How many records wait for the case system's acknowledgement (a count, no bodies read).
     public func unacknowledgedCount() throws(StoreError) -> Int {
         do {
@@ -362,6 +361,7 @@ public final class EvidenceStore: @unchecked Sendable {
         }
     }
 
+    /// Records not yet acknowledged, oldest first (the delivery backlog).
     public func unacknowledged(limit: Int = 1000) throws(StoreError) -> [StoredRecord] {
         do {
             return try db.read { db in

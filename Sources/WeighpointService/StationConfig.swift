@@ -358,7 +358,7 @@ public struct StationConfig: Sendable {
             }
             let defaults = PlateRecognizer.Settings()
             recognizer = Recognizer(
-                models: models, threshold: rz.double("threshold", in: 0...1, required: false) ?? RecognitionSettings.defaultThreshold,
+                models: models, threshold: rz.double("threshold", in: 0...1, required: false) ?? PlateRecognizer.defaultThreshold,
                 detectSides: sizes("detect_sides", defaults.detectSides, allowEmpty: false), fallbackSides: sizes("fallback_sides", defaults.fallbackSides, allowEmpty: true))
         }
         let cal = root.section("calibration", required: false)

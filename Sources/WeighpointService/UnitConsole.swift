@@ -30,10 +30,8 @@ public final class UnitConsoleHost: ConsoleHost, @unchecked Sendable {
             }
         }
         let backlog = Int(h["delivery_backlog"]?.intValue ?? 0)
-        var age: Double?
-        if backlog > 0, let first = (try? unit.store.unacknowledged(limit: 1))?.first, let t = first.json?["time"]?["utc"]?.stringValue, let ts = Timestamp(rfc3339: t) {
-            age = Double(ts.microseconds(to: ClockState.now())) / 1e6
-        }
+        // health() has just measured the oldest unacknowledged record's age.
+        let age = backlog > 0 ? unit.metrics.value("weighpoint_delivery_oldest_age_seconds") : nil
         var alarms: [String] = []
         if case .array(let a)? = h["alarms"] { alarms = a.compactMap(\.stringValue) }
         if case .array(let d)? = h["degraded"] { alarms += d.compactMap(\.stringValue).map { "degraded: \($0)" } }

@@ -252,7 +252,7 @@ extension Plates {
         var minScore = PlateRecognizer.Settings().minDetectorScore
 
         @Option(help: "Confidence from which a reading counts as a plate.")
-        var threshold = RecognitionSettings.defaultThreshold
+        var threshold = PlateRecognizer.defaultThreshold
 
         @Flag(help: "The images are frames of one vehicle: after their lines, print the plate voted across them.")
         var vote = false

@@ -45,9 +45,11 @@ func spelled(_ text: String, prob: Double = 0.9) -> [(Unicode.Scalar?, Double)] 
         let r = PlateDecoder.constrained(m)
         #expect(r?.text == "鲁Q55Z88" && r?.kind == .standard)
         #expect(abs((r?.confidence ?? 0) - 0.3) < 0.02, "the mended character is the weakest")
-        // An extra character that would make eight is dropped: 7 serial characters fit no layout.
+        // Eight sure characters and a weak ninth fit no layout (eight needs a D or F): the best
+        // plate there is has seven characters, and the weak one is not among them.
         let long = probabilities(spelled("苏A123456") + spelled("7", prob: 0.2))
-        #expect(PlateDecoder.constrained(long)?.text == "苏A123456" || PlateDecoder.constrained(long)?.text.unicodeScalars.count == 7)
+        let r7 = PlateDecoder.constrained(long)
+        #expect(r7?.kind == .standard && r7?.text.unicodeScalars.count == 7 && r7?.text.contains("7") == false, "\(r7?.text ?? "nil")")
     }
 
     @Test func zeroInTheAuthorityPositionIsTheOOfAPolicePlate() {

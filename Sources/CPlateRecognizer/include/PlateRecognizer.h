@@ -15,9 +15,6 @@ extern "C" {
 /// Timesteps and classes of the reading network's output: 83 characters and the CTC blank.
 enum { WP_LPR_TIMESTEPS = 18, WP_LPR_CLASSES = 84, WP_LPR_BLANK = 83 };
 
-/// Pixel layouts of the frames handed in.
-enum { WP_LPR_BGR24 = 0, WP_LPR_RGB24 = 1, WP_LPR_YUYV = 2, WP_LPR_GRAY8 = 3 };
-
 /// Plate colours as judged from the plate's pixels.
 enum { WP_LPR_UNKNOWN = 0, WP_LPR_BLUE = 1, WP_LPR_YELLOW = 2, WP_LPR_GREEN = 3, WP_LPR_YELLOW_GREEN = 4, WP_LPR_WHITE = 5, WP_LPR_BLACK = 6 };
 
@@ -41,14 +38,15 @@ typedef struct {
 wp_lpr *wp_lpr_open(const char *models_dir, char *error, size_t error_len);
 void wp_lpr_close(wp_lpr *r);
 
-/// Detects and reads plates in `roi` (x, y, width, height; NULL: the whole frame) of a frame.
+/// Detects and reads plates in `roi` (x, y, width, height; NULL: the whole frame) of a frame of
+/// packed RGB pixels, `stride` bytes per row.
 /// The detector runs once per entry of `detect_sides`, on the region scaled down so that its
-/// longer side is at most that many pixels (its scores change with scale: two scales find plates
-/// one misses); every box is then cut from the full-resolution region and read, so one plate may
-/// come back once per scale, from slightly different crops, for the caller to group and vote.
+/// longer side is at most that many pixels (its scores change with scale); every box is then cut
+/// from the full-resolution region and read, so one plate may come back once per scale, from
+/// slightly different crops, for the caller to group and vote.
 /// Returns the number of boxes written to `out` (at most `max_out`, best score first), or -1
 /// with `error` set. Serialised internally: one call at a time per recogniser.
-int wp_lpr_read(wp_lpr *r, const uint8_t *pixels, int width, int height, int stride, int format, const int *roi,
+int wp_lpr_read(wp_lpr *r, const uint8_t *rgb, int width, int height, int stride, const int *roi,
                 const int *detect_sides, int n_sides, float min_score, wp_lpr_plate *out, int max_out, char *error, size_t error_len);
 
 /// The character of class `c` as UTF-8 (the reading network's table); "" for the blank.
