@@ -3,7 +3,9 @@
 // corners twice, rectify to 136x36, read with the segmentation-free network), with what it
 // lacks: every detection is read, not only the first; the detector runs on a region of interest
 // scaled down to a bounded size while plates are cut from the full-resolution frame; the colour
-// is judged from the plate's pixels. Only core, imgproc and dnn are used.
+// is judged from the plate's pixels; green new-energy plates are rectified with a margin; a
+// two-row plate is re-laid as one row; where the detector finds nothing, regions dense in
+// vertical edges are read. Only core, imgproc and dnn are used.
 #include "PlateRecognizer.h"
 
 #include <opencv2/core.hpp>
@@ -89,8 +91,14 @@ cv::Mat similarity(const std::vector<cv::Point2f> &src, const std::vector<cv::Po
     return (cv::Mat_<double>(2, 3) << a, -b, tx, b, a, ty);
 }
 
-// Two passes of refinement, then the plate rectified to 136x36.
-cv::Mat rectify(cv::dnn::Net &refiner, const cv::Mat &crop) {
+// Two passes of refinement: the crop turned and scaled so the plate lies level in the middle
+// (`level`), and the plate's four corners in it (`corners`).
+struct Refined {
+    cv::Mat level;
+    std::vector<cv::Point2f> corners;
+};
+
+Refined refine(cv::dnn::Net &refiner, const cv::Mat &crop) {
     std::vector<cv::Point2f> pts = corners(refiner, crop);
     const float scale = 3.0f, cx = 64, cy = 24, cw = 64, ch = 24;
     std::vector<cv::Point2f> target = {
@@ -98,13 +106,134 @@ cv::Mat rectify(cv::dnn::Net &refiner, const cv::Mat &crop) {
         {(cx + cw / 2) * scale, (cy + ch / 2) * scale}, {(cx - cw / 2) * scale, (cy + ch / 2) * scale}};
     cv::Mat m = similarity(pts, target);
     if (m.empty()) m = (cv::Mat_<double>(2, 3) << 1, 0, 0, 0, 1, 0);
-    cv::Mat g;
-    cv::warpAffine(crop, g, m, cv::Size(int(120 * scale), int(48 * scale)));
-    std::vector<cv::Point2f> p2 = corners(refiner, g);
-    std::vector<cv::Point2f> plate = {{0, 0}, {136, 0}, {136, 36}, {0, 36}};
-    cv::Mat h = cv::getPerspectiveTransform(p2, plate);
+    Refined r;
+    cv::warpAffine(crop, r.level, m, cv::Size(int(120 * scale), int(48 * scale)));
+    r.corners = corners(refiner, r.level);
+    return r;
+}
+
+// The plate rectified to 136x36, the corners mapped `left` and `right` (shares of the width) in
+// from the edges: a margin for plates wider than the corner network's 440 mm.
+cv::Mat rectify(const Refined &r, float left = 0, float right = 0) {
+    const float w = 136, h = 36;
+    std::vector<cv::Point2f> plate = {{w * left, 0}, {w * (1 - right), 0}, {w * (1 - right), h}, {w * left, h}};
     cv::Mat out;
-    cv::warpPerspective(g, out, h, cv::Size(136, 36));
+    cv::warpPerspective(r.level, out, cv::getPerspectiveTransform(r.corners, plate), cv::Size(136, 36));
+    return out;
+}
+
+// The corner network was trained on 440 mm plates: on a 480 mm new-energy plate its corners
+// fall inside the plate and cut the first and last characters. Margins chosen on generated
+// plates (BENCHMARKS.md).
+const float kNewEnergyLeft = 0.07f, kNewEnergyRight = 0.04f;
+
+// A yellow two-row plate's corners in `image` near `box`: the extreme points of the largest
+// yellow region, or the box itself when no region of about its size is found. Top left, top
+// right, bottom right, bottom left.
+std::vector<cv::Point2f> two_row_corners(const cv::Mat &image, cv::Rect box) {
+    cv::Rect around(box.x - box.width / 4, box.y - box.height / 3, box.width * 3 / 2, box.height * 5 / 3);
+    around &= cv::Rect(0, 0, image.cols, image.rows);
+    cv::Mat hsv, mask;
+    cv::cvtColor(image(around), hsv, cv::COLOR_BGR2HSV);
+    cv::inRange(hsv, cv::Scalar(12, 70, 60), cv::Scalar(40, 255, 255), mask);
+    cv::morphologyEx(mask, mask, cv::MORPH_CLOSE, cv::Mat::ones(5, 5, CV_8U));
+    cv::Mat labels, stats, centroids;
+    int n = cv::connectedComponentsWithStats(mask, labels, stats, centroids, 8, CV_32S);
+    int best = 0;
+    for (int k = 1; k < n; k++)
+        if (best == 0 || stats.at<int>(k, cv::CC_STAT_AREA) > stats.at<int>(best, cv::CC_STAT_AREA)) best = k;
+    std::vector<cv::Point2f> box_corners = {
+        cv::Point2f(box.x, box.y), cv::Point2f(box.x + box.width, box.y), cv::Point2f(box.x + box.width, box.y + box.height),
+        cv::Point2f(box.x, box.y + box.height)};
+    double area = double(box.area());
+    if (best == 0 || stats.at<int>(best, cv::CC_STAT_AREA) < 0.5 * area || stats.at<int>(best, cv::CC_STAT_AREA) > 1.6 * area)
+        return box_corners;
+    // Extremes of x + y and x - y: the corners of a quadrilateral seen at a moderate angle.
+    cv::Point2f tl, tr, br, bl;
+    float min_sum = 1e9f, max_sum = -1e9f, min_diff = 1e9f, max_diff = -1e9f;
+    for (int y = 0; y < labels.rows; y++) {
+        const int *row = labels.ptr<int>(y);
+        for (int x = 0; x < labels.cols; x++) {
+            if (row[x] != best) continue;
+            float sum = float(x + y), diff = float(x - y);
+            if (sum < min_sum) { min_sum = sum; tl = {float(x), float(y)}; }
+            if (sum > max_sum) { max_sum = sum; br = {float(x), float(y)}; }
+            if (diff > max_diff) { max_diff = diff; tr = {float(x), float(y)}; }
+            if (diff < min_diff) { min_diff = diff; bl = {float(x), float(y)}; }
+        }
+    }
+    cv::Point2f o(float(around.x), float(around.y));
+    return {tl + o, tr + o, br + o, bl + o};
+}
+
+// A two-row plate (GA 36: 440 x 220 mm; province and letter 80 x 60 mm on top, five characters
+// 65 x 110 mm below) laid out as a single-row plate for the reading network, which knows only
+// those: each top character and the bottom row moved to where a 440 x 140 mm plate has its
+// characters (45 x 90 mm, the first two, then five after the dot).
+cv::Mat two_row_as_one(const cv::Mat &image, const std::vector<cv::Point2f> &corners) {
+    const float k = 0.5f;  // pixels per millimetre of the rectified plate
+    cv::Mat plate;
+    std::vector<cv::Point2f> to = {{0, 0}, {440 * k, 0}, {440 * k, 220 * k}, {0, 220 * k}};
+    cv::warpPerspective(image, plate, cv::getPerspectiveTransform(corners, to), cv::Size(int(440 * k), int(220 * k)));
+    cv::Mat one(int(140 * k), int(440 * k), CV_8UC3);
+    // The background: the plate's pixels lighter than its mean (the characters are dark).
+    cv::Mat grey, light;
+    cv::cvtColor(plate, grey, cv::COLOR_BGR2GRAY);
+    cv::compare(grey, cv::mean(grey)[0], light, cv::CMP_GT);
+    one.setTo(cv::mean(plate, light));
+    auto place = [&](cv::Rect2f from, cv::Rect2f into) {
+        cv::Rect src(int(from.x * k), int(from.y * k), int(from.width * k), int(from.height * k));
+        cv::Rect dst(int(into.x * k), int(into.y * k), int(into.width * k), int(into.height * k));
+        cv::Mat part;
+        cv::resize(plate(src), part, dst.size(), 0, 0, cv::INTER_AREA);
+        part.copyTo(one(dst));
+    };
+    // Millimetres (x, y, width, height) with a few millimetres of margin around the characters.
+    place({105, 10, 90, 70}, {13, 18, 50, 104});
+    place({245, 10, 90, 70}, {70, 18, 50, 104});
+    place({22, 88, 343, 117}, {150, 25, 265, 90});
+    cv::Mat out;
+    cv::resize(one, out, cv::Size(136, 36), 0, 0, cv::INTER_AREA);
+    return out;
+}
+
+// Width over height of a quadrilateral (corners as two_row_corners gives them): about 2 for a
+// two-row plate, over 3 for a single-row one.
+float aspect(const std::vector<cv::Point2f> &q) {
+    float w = float(cv::norm(q[1] - q[0]) + cv::norm(q[2] - q[3])), h = float(cv::norm(q[3] - q[0]) + cv::norm(q[2] - q[1]));
+    return h > 0 ? w / h : 0;
+}
+
+// Plate-shaped regions dense in vertical edges, as the characters of any plate make them: the
+// detector's fallback, best first, at most `max` (x, y, width, height in `region`'s pixels).
+std::vector<cv::Rect> edge_regions(const cv::Mat &region, int max) {
+    const double side = 960;
+    double scale = std::min(1.0, side / std::max(region.cols, region.rows));
+    cv::Mat small, grey, edges, mask;
+    if (scale < 1.0) cv::resize(region, small, cv::Size(), scale, scale, cv::INTER_AREA); else small = region;
+    cv::cvtColor(small, grey, cv::COLOR_BGR2GRAY);
+    cv::Mat sobel;
+    cv::Sobel(grey, sobel, CV_16S, 1, 0, 3);
+    cv::convertScaleAbs(sobel, edges);
+    cv::threshold(edges, mask, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+    // Join the characters' strokes into one blob per plate, then drop thin lines.
+    cv::morphologyEx(mask, mask, cv::MORPH_CLOSE, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(15, 5)));
+    cv::morphologyEx(mask, mask, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(9, 7)));
+    cv::Mat labels, stats, centroids;
+    int n = cv::connectedComponentsWithStats(mask, labels, stats, centroids, 8, CV_32S);
+    std::vector<std::pair<double, cv::Rect>> found;
+    for (int k = 1; k < n; k++) {
+        int x = stats.at<int>(k, cv::CC_STAT_LEFT), y = stats.at<int>(k, cv::CC_STAT_TOP);
+        int w = stats.at<int>(k, cv::CC_STAT_WIDTH), h = stats.at<int>(k, cv::CC_STAT_HEIGHT);
+        if (w < 35 || h < 10 || w > small.cols * 0.3) continue;
+        double aspect = double(w) / h, fill = double(stats.at<int>(k, cv::CC_STAT_AREA)) / (double(w) * h);
+        if (aspect < 2.0 || aspect > 6.5 || fill < 0.5) continue;
+        double density = cv::mean(edges(cv::Rect(x, y, w, h)))[0];
+        found.push_back({density * fill, cv::Rect(int(x / scale), int(y / scale), int(w / scale), int(h / scale))});
+    }
+    std::stable_sort(found.begin(), found.end(), [](auto &a, auto &b) { return a.first > b.first; });
+    std::vector<cv::Rect> out;
+    for (size_t i = 0; i < found.size() && int(i) < max; i++) out.push_back(found[i].second & cv::Rect(0, 0, region.cols, region.rows));
     return out;
 }
 
@@ -179,7 +308,8 @@ extern "C" wp_lpr *wp_lpr_open(const char *models_dir, char *error, size_t error
 extern "C" void wp_lpr_close(wp_lpr *r) { delete r; }
 
 extern "C" int wp_lpr_read(wp_lpr *r, const uint8_t *rgb, int width, int height, int stride, const int *roi,
-                           const int *detect_sides, int n_sides, float min_score, wp_lpr_plate *out, int max_out, char *error, size_t error_len) {
+                           const int *detect_sides, int n_sides, float min_score, int edge_search, wp_lpr_plate *out, int max_out,
+                           char *error, size_t error_len) {
     std::lock_guard<std::mutex> guard(r->lock);
     try {
         cv::Rect area(0, 0, width, height);
@@ -214,20 +344,37 @@ extern "C" int wp_lpr_read(wp_lpr *r, const uint8_t *rgb, int width, int height,
             }
         }
         std::stable_sort(found.begin(), found.end(), [](auto &a, auto &b) { return a.first > b.first; });
+        if (found.empty() && edge_search > 0)
+            for (const cv::Rect &b : edge_regions(region, edge_search)) found.push_back({0.0f, b});
         int n = 0;
         for (auto &[score, b] : found) {
             if (n >= max_out) break;
             cv::Mat crop = loose_crop(region, b, 120.0 / 48.0);
             if (crop.cols < 16 || crop.rows < 8) continue;
-            cv::Mat plate = rectify(r->refiner, crop);
+            Refined refined = refine(r->refiner, crop);
+            cv::Mat plate = rectify(refined);
             wp_lpr_plate &p = out[n++];
             p.score = score;
             p.box[0] = area.x + b.x;
             p.box[1] = area.y + b.y;
             p.box[2] = b.width;
             p.box[3] = b.height;
+            p.rows = 1;
             p.color = plate_color(plate, &p.color_share);
+            if (p.color == WP_LPR_GREEN || p.color == WP_LPR_YELLOW_GREEN) plate = rectify(refined, kNewEnergyLeft, kNewEnergyRight);
             read_plate(r->reader, plate, p.ctc);
+            // A yellow box about twice as wide as high (a single-row plate is over three times):
+            // maybe a two-row plate. If the yellow region around it is shaped like one too, it is
+            // read once more as one.
+            if (p.color == WP_LPR_YELLOW && b.width < 2.45 * b.height && n < max_out) {
+                std::vector<cv::Point2f> quad = two_row_corners(region, b);
+                if (aspect(quad) < 2.6f) {
+                    wp_lpr_plate &q = out[n++];
+                    q = p;
+                    q.rows = 2;
+                    read_plate(r->reader, two_row_as_one(region, quad), q.ctc);
+                }
+            }
         }
         return n;
     } catch (const std::exception &e) {

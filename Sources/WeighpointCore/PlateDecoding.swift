@@ -16,6 +16,23 @@ public struct CharacterProbabilities: Sendable {
     }
 
     @inline(__always) func at(_ t: Int, _ c: Int) -> Double { p[t * classes.count + c] }
+
+    /// The same output with, from timestep `step` on, the probability of every Chinese character
+    /// moved to `target`. For a two-row plate the only Chinese character after the province is
+    /// its last, 挂 (GA 36): whatever Chinese character the network saw there, it is 挂. Nil when
+    /// `target` is not one of the classes.
+    public func foldingChinese(into target: Unicode.Scalar, from step: Int) -> CharacterProbabilities? {
+        guard let into = classes.firstIndex(of: target) else { return nil }
+        let chinese = classes.indices.filter { c in c != into && classes[c].map { !$0.isASCII } == true }
+        var q = p
+        for t in max(0, step)..<timesteps {
+            for c in chinese {
+                q[t * classes.count + into] += q[t * classes.count + c]
+                q[t * classes.count + c] = 0
+            }
+        }
+        return CharacterProbabilities(timesteps: timesteps, classes: classes, blank: blank, p: q)
+    }
 }
 
 /// One character of a reading with the alternatives the network gave for it.

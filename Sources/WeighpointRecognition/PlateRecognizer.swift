@@ -16,6 +16,8 @@ public struct DetectedPlate: Sendable {
     public var box: PlateBox
     public var detectorScore: Double
     public var color: PlateColor
+    /// 2 when the plate was read as a two-row plate (yellow, 440 x 220 mm), else 1.
+    public var rows: Int
     /// The likeliest GA 36 plate (nil when none fits the network's output).
     public var reading: PlateReading?
     /// What the published pipeline's best-path decoding makes of the same output (the baseline).
@@ -41,7 +43,11 @@ public final class PlateRecognizer: @unchecked Sendable {
         /// chosen on one generated set, checked on another).
         public var detectSides = [800]
         /// When nothing is found at `detectSides`: the scales tried once more (a small plate).
-        public var fallbackSides = [1120]
+        public var fallbackSides = [960]
+        /// When nothing is found at any scale: the plate-shaped regions densest in vertical edges
+        /// read, at most this many (0: none). The detector misses about a third of green
+        /// new-energy plates (BENCHMARKS.md); these regions find most of them.
+        public var edgeSearch = 3
         /// Detector boxes from this score are read; the reading's own confidence sorts out boxes
         /// that are no plate.
         public var minDetectorScore = 0.3
@@ -88,13 +94,22 @@ public final class PlateRecognizer: @unchecked Sendable {
     /// Plates in packed RGB pixels, within `roi` (nil: everywhere). Boxes of one plate found at
     /// several scales are read each and their readings voted (PlateVote), like frames.
     public func read(rgb: [UInt8], width: Int, height: Int, roi: PlateBox? = nil) throws(RecognizerError) -> [DetectedPlate] {
-        var found = try detect(rgb, width, height, roi, settings.detectSides)
-        // Nothing at the usual scales (a small plate far away): once more at a finer one.
-        if found.isEmpty && !settings.fallbackSides.isEmpty { found = try detect(rgb, width, height, roi, settings.fallbackSides) }
+        var found = try detect(rgb, width, height, roi, settings.detectSides, edgeSearch: 0)
+        // Nothing at the usual scales (a small plate far away, a plate the detector does not
+        // know): once more at a finer one, then the edge search.
+        if found.isEmpty && (!settings.fallbackSides.isEmpty || settings.edgeSearch > 0) {
+            found = try detect(rgb, width, height, roi, settings.fallbackSides, edgeSearch: settings.edgeSearch)
+        }
         return found
     }
 
-    private func detect(_ rgb: [UInt8], _ width: Int, _ height: Int, _ roi: PlateBox?, _ detectSides: [Int]) throws(RecognizerError) -> [DetectedPlate] {
+    /// Layouts of two-row plates (GA 36): the rear plate of a large vehicle and a trailer's.
+    static let twoRowKinds: Set<Plate.Kind> = [.standard, .trailer]
+    /// Timesteps of the reading network before which a two-row plate's rows laid side by side
+    /// still show the province (the first of 18).
+    static let twoRowSerialStep = 6
+
+    private func detect(_ rgb: [UInt8], _ width: Int, _ height: Int, _ roi: PlateBox?, _ detectSides: [Int], edgeSearch: Int) throws(RecognizerError) -> [DetectedPlate] {
         var out = [wp_lpr_plate](repeating: wp_lpr_plate(), count: settings.maxBoxes)
         var err = [CChar](repeating: 0, count: 512)
         let region: [Int32] = roi.map { [Int32($0.x), Int32($0.y), Int32($0.width), Int32($0.height)] } ?? [0, 0, Int32(width), Int32(height)]
@@ -104,7 +119,8 @@ public final class PlateRecognizer: @unchecked Sendable {
                 region.withUnsafeBufferPointer { r in
                     sides.withUnsafeBufferPointer { sd in
                         wp_lpr_read(handle, px.baseAddress, Int32(width), Int32(height), Int32(width * 3), r.baseAddress,
-                                    sd.baseAddress, Int32(sd.count), Float(settings.minDetectorScore), o.baseAddress, Int32(o.count), &err, err.count)
+                                    sd.baseAddress, Int32(sd.count), Float(settings.minDetectorScore), Int32(edgeSearch),
+                                    o.baseAddress, Int32(o.count), &err, err.count)
                     }
                 }
             }
@@ -117,6 +133,15 @@ public final class PlateRecognizer: @unchecked Sendable {
             // The colour narrows the layouts (GA 36 issues green plates only for new-energy
             // vehicles, blue only standard ones); if none of those fits, any layout may.
             let color = Self.color(p.color)
+            if p.rows == 2 {
+                // Read as a two-row plate: its layouts only, and any Chinese character after
+                // the province stands for 挂.
+                let folded = m.foldingChinese(into: "挂", from: Self.twoRowSerialStep) ?? m
+                return DetectedPlate(
+                    box: PlateBox(x: Int(p.box.0), y: Int(p.box.1), width: Int(p.box.2), height: Int(p.box.3)), detectorScore: Double(p.score),
+                    color: color, rows: 2, reading: PlateDecoder.constrained(folded, kinds: Self.twoRowKinds, perStep: 16),
+                    bestPath: PlateDecoder.greedy(folded))
+            }
             var reading = PlateDecoder.constrained(m, kinds: Plate.Kind.issued(in: color), perStep: 16)
             if reading == nil, var any = PlateDecoder.constrained(m) {
                 // A reading the plate's colour contradicts (seven characters on a green plate)
@@ -126,11 +151,20 @@ public final class PlateRecognizer: @unchecked Sendable {
             }
             return DetectedPlate(
                 box: PlateBox(x: Int(p.box.0), y: Int(p.box.1), width: Int(p.box.2), height: Int(p.box.3)), detectorScore: Double(p.score),
-                color: color, reading: reading, bestPath: PlateDecoder.greedy(m))
+                color: color, rows: 1, reading: reading, bestPath: PlateDecoder.greedy(m))
+        }
+        // A box read both as a single-row and as a two-row plate: the surer reading.
+        var unique: [DetectedPlate] = []
+        for b in boxes {
+            if let i = unique.lastIndex(where: { $0.box == b.box }) {
+                if (b.reading?.confidence ?? -1) > (unique[i].reading?.confidence ?? -1) { unique[i] = b }
+            } else {
+                unique.append(b)
+            }
         }
         // One plate per group of overlapping boxes (best detector score first).
         var groups: [[DetectedPlate]] = []
-        for b in boxes {
+        for b in unique {
             if let g = groups.firstIndex(where: { Self.overlap($0[0].box, b.box) > 0.3 }) { groups[g].append(b) } else { groups.append([b]) }
         }
         return groups.map { g in

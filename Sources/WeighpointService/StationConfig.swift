@@ -84,6 +84,8 @@ public struct StationConfig: Sendable {
         public var threshold: Double
         public var detectSides: [Int]
         public var fallbackSides: [Int]
+        /// Edge-search regions read when the detector finds nothing (0: none).
+        public var edgeSearch: Int
     }
 
     public struct WatchListConfig: Sendable {
@@ -341,7 +343,7 @@ public struct StationConfig: Sendable {
         // [recognizer]: needed (with its defaults) as soon as a camera reads plates itself.
         var recognizer: Recognizer?
         let rz = root.section("recognizer", required: false)
-        rz.rejectUnknown(["models", "threshold", "detect_sides", "fallback_sides"])
+        rz.rejectUnknown(["models", "threshold", "detect_sides", "fallback_sides", "edge_search"])
         if root.has("recognizer") || cameras.contains(where: { $0.plates == .recognizer }) {
             let models = resolve(rz.string("models", required: false)) ?? PlateRecognizer.defaultModelsDirectory
             if !FileManager.default.fileExists(atPath: models + "/SHA256SUMS") {
@@ -359,7 +361,8 @@ public struct StationConfig: Sendable {
             let defaults = PlateRecognizer.Settings()
             recognizer = Recognizer(
                 models: models, threshold: rz.double("threshold", in: 0...1, required: false) ?? PlateRecognizer.defaultThreshold,
-                detectSides: sizes("detect_sides", defaults.detectSides, allowEmpty: false), fallbackSides: sizes("fallback_sides", defaults.fallbackSides, allowEmpty: true))
+                detectSides: sizes("detect_sides", defaults.detectSides, allowEmpty: false), fallbackSides: sizes("fallback_sides", defaults.fallbackSides, allowEmpty: true),
+                edgeSearch: rz.int("edge_search", in: 0...12, required: false) ?? defaults.edgeSearch)
         }
         let cal = root.section("calibration", required: false)
         cal.rejectUnknown(["profile"])

@@ -49,6 +49,7 @@ final class UnitPlateRecognition: @unchecked Sendable {
         var s = PlateRecognizer.Settings()
         s.detectSides = settings.detectSides
         s.fallbackSides = settings.fallbackSides
+        s.edgeSearch = settings.edgeSearch
         let recognizer = try PlateRecognizer(models: settings.models, settings: s)
         reader = try VehiclePlateReader(recognizer: recognizer)
         threshold = settings.threshold
@@ -57,7 +58,7 @@ final class UnitPlateRecognition: @unchecked Sendable {
         log = logger
         metrics.describe("weighpoint_recognitions_total", "Vehicles read by the built-in recogniser, per camera and outcome (read, low_confidence, none, dropped).")
         metrics.describe("weighpoint_recognition_last_ms", "Time the recogniser took for the last vehicle, per camera.")
-        logger.info("plate recogniser", metadata: ["model": "\(modelID)", "threshold": "\(threshold)", "detect_sides": "\(s.detectSides)", "fallback_sides": "\(s.fallbackSides)"])
+        logger.info("plate recogniser", metadata: ["model": "\(modelID)", "threshold": "\(threshold)", "detect_sides": "\(s.detectSides)", "fallback_sides": "\(s.fallbackSides)", "edge_search": "\(s.edgeSearch)"])
     }
 
     /// Starts the recogniser's thread; `onRead` gets each read that reached the threshold.

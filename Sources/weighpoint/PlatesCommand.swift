@@ -245,8 +245,11 @@ extension Plates {
         @Option(help: "The detector's scales: the region's longest side as it sees it, comma-separated.")
         var detectSides = PlateRecognizer.Settings().detectSides.map(String.init).joined(separator: ",")
 
-        @Option(help: "Scales tried once more when nothing is found, comma-separated (empty: none).")
+        @Option(help: "Scales tried once more when nothing is found, comma-separated, or 'none'.")
         var fallbackSides = PlateRecognizer.Settings().fallbackSides.map(String.init).joined(separator: ",")
+
+        @Option(help: "When nothing is found: plate-shaped regions dense in edges read, at most this many (0: none).")
+        var edgeSearch = PlateRecognizer.Settings().edgeSearch
 
         @Option(help: "Detector score from which a box is read.")
         var minScore = PlateRecognizer.Settings().minDetectorScore
@@ -261,7 +264,9 @@ extension Plates {
             var settings = PlateRecognizer.Settings()
             settings.detectSides = detectSides.split(separator: ",").compactMap { Int($0) }
             settings.minDetectorScore = minScore
-            settings.fallbackSides = fallbackSides.split(separator: ",").compactMap { Int($0) }
+            settings.fallbackSides = fallbackSides == "none" ? [] : fallbackSides.split(separator: ",").compactMap { Int($0) }
+            guard (0...12).contains(edgeSearch) else { throw ValidationError("--edge-search \(edgeSearch): 0-12 regions") }
+            settings.edgeSearch = edgeSearch
             guard !settings.detectSides.isEmpty else { throw ValidationError("--detect-sides '\(detectSides)': sizes in pixels, e.g. 640,1024") }
             let recognizer: PlateRecognizer
             do {
@@ -331,7 +336,7 @@ extension Plates {
         func plateJSON(_ p: DetectedPlate) -> JSONValue {
             var o: [String: JSONValue] = [
                 "box": .array([p.box.x, p.box.y, p.box.width, p.box.height].map { .int(Int64($0)) }),
-                "detector": .double(round4(p.detectorScore)), "color": .string(p.color.rawValue),
+                "detector": .double(round4(p.detectorScore)), "color": .string(p.color.rawValue), "rows": .int(Int64(p.rows)),
                 "best_path": .object(["text": .string(p.bestPath.text), "confidence": .double(round4(p.bestPath.confidence))]),
             ]
             if let r = p.reading {

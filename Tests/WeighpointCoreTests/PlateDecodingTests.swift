@@ -52,6 +52,24 @@ func spelled(_ text: String, prob: Double = 0.9) -> [(Unicode.Scalar?, Double)] 
         #expect(r7?.kind == .standard && r7?.text.unicodeScalars.count == 7 && r7?.text.contains("7") == false, "\(r7?.text ?? "nil")")
     }
 
+    @Test func onATwoRowPlateAChineseCharacterAfterTheProvinceIs挂() throws {
+        // A two-row trailer plate laid out as one row: the network saw 学 or 警 where 挂 stands
+        // (its training had few 挂), weaker than a 1 in sum but stronger together.
+        let m = probabilities(spelled("苏A1234") + [("1", 0.4), (nil, 0.95)], others: [(12, "学", 0.3), (12, "警", 0.25)])
+        #expect(PlateDecoder.constrained(m, kinds: [.standard, .trailer])?.text == "苏A12341")
+        let folded = try #require(m.foldingChinese(into: "挂", from: 2))
+        let r = PlateDecoder.constrained(folded, kinds: [.standard, .trailer])
+        #expect(r?.text == "苏A1234挂" && r?.kind == .trailer)
+        #expect(abs((r?.characters.last?.first?.probability ?? 0) - 0.55) < 1e-9)
+        // Before `from` nothing moves: the province stays a province; each step still sums to one.
+        #expect(folded.at(0, folded.classes.firstIndex(of: "苏")!) == m.at(0, m.classes.firstIndex(of: "苏")!))
+        for t in 0..<folded.timesteps {
+            let sum = (0..<folded.classes.count).reduce(0.0) { $0 + folded.at(t, $1) }
+            #expect(abs(sum - 1) < 1e-9)
+        }
+        #expect(m.foldingChinese(into: "港", from: 2) == nil, "a class the network lacks")
+    }
+
     @Test func zeroInTheAuthorityPositionIsTheOOfAPolicePlate() {
         // The network has no O: 粤0…警 can only be 粤O…警.
         let r = PlateDecoder.constrained(probabilities(spelled("粤01234警")))

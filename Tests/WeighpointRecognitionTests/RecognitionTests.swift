@@ -59,10 +59,10 @@ func onPlate(_ found: [DetectedPlate], _ l: Label) -> DetectedPlate? {
             if let p { found += 1; colours += p.color == l.color ? 1 : 0 }
             exact += p?.reading?.text == l.plate ? 1 : 0
         }
-        // Measured 6 of 12 exact: three wrong province characters, 学 read as 9, one plate not
-        // found, one two-row trailer plate not found.
+        // Measured 8 of 12 exact: two wrong province characters, 学 read as 9, one two-row
+        // trailer plate not found.
         #expect(singles.count == 12)
-        #expect(exact >= 6, "\(exact) of \(singles.count) read exactly")
+        #expect(exact >= 7, "\(exact) of \(singles.count) read exactly")
         #expect(colours >= found - 1, "colours right for \(colours) of \(found) plates found")
     }
 
@@ -105,7 +105,8 @@ func onPlate(_ found: [DetectedPlate], _ l: Label) -> DetectedPlate? {
             scored.append((d?.reading?.confidence ?? 0, right))
         }
         let n = Double(singles.count)
-        #expect(Double(exact) / n >= 0.55, "exact \(exact) of \(singles.count)")
+        // Measured 86 of 120 (best-path decoding: 82).
+        #expect(Double(exact) / n >= 0.65, "exact \(exact) of \(singles.count)")
         #expect(exact > bestPathExact, "the grammar reads more plates right than best-path decoding (\(exact) vs \(bestPathExact))")
         let reported = scored.filter { $0.0 >= 0.7 }
         #expect(!reported.isEmpty && Double(reported.filter(\.1).count) / Double(reported.count) >= 0.9, "precision at 0.7: \(reported.filter(\.1).count) of \(reported.count)")
@@ -121,6 +122,64 @@ func onPlate(_ found: [DetectedPlate], _ l: Label) -> DetectedPlate? {
         }
         #expect(Double(voted) / 12 > Double(frameRight) / Double(frames), "voted \(voted)/12, single frames \(frameRight)/\(frames)")
         try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// Photos of some kinds of plate only (Scripts/make-plate-images --kinds), in a temporary
+    /// directory the caller removes.
+    func generated(_ kinds: String, count: Int, seed: Int) throws -> (dir: String, labels: [Label]) {
+        let dir = NSTemporaryDirectory() + "wp-plates-\(UUID().uuidString)"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: repository + "/Scripts/make-plate-images")
+        p.arguments = [dir, "--count", "\(count)", "--kinds", kinds, "--size", "1280x720", "--plate-width", "110,220", "--seed", "\(seed)"]
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        try #require(p.terminationStatus == 0, "Scripts/make-plate-images failed")
+        return (dir, try labels(dir))
+    }
+
+    /// Two-row trailer plates, which the reading network does not know, are read with their rows
+    /// laid side by side (none were before).
+    @Test func twoRowPlatesAreRead() throws {
+        let (dir, ls) = try generated("trailer", count: 24, seed: 3031)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var exact = 0
+        for l in ls {
+            let d = onPlate(try recognizer.read(try frame(dir + "/" + l.file)), l)
+            guard let d, d.reading?.text == l.plate else { continue }
+            exact += 1
+            #expect(d.rows == 2 && d.reading?.kind == .trailer && d.color == .yellow, "\(l.file)")
+        }
+        // Measured 11 of 24.
+        #expect(exact >= 8, "\(exact) of \(ls.count) two-row plates read exactly")
+    }
+
+    /// Green new-energy plates: the detector misses some, the edge search finds them; their
+    /// first and last characters survive the rectification (the margin).
+    @Test func greenPlatesTheDetectorMissesAreFoundByTheEdgeSearch() throws {
+        let (dir, ls) = try generated("newEnergySmall,newEnergyLarge", count: 40, seed: 3032)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var settings = PlateRecognizer.Settings()
+        settings.edgeSearch = 0
+        let detectorOnly = try PlateRecognizer(settings: settings)
+        var found = 0, foundByDetector = 0, exact = 0, edgeExact = 0
+        for l in ls {
+            let f = try frame(dir + "/" + l.file)
+            let d = onPlate(try recognizer.read(f), l)
+            let byDetector = onPlate(try detectorOnly.read(f), l)
+            found += d == nil ? 0 : 1
+            foundByDetector += byDetector == nil ? 0 : 1
+            exact += d?.reading?.text == l.plate ? 1 : 0
+            if byDetector == nil, let d, d.reading?.text == l.plate {
+                edgeExact += 1
+                #expect(d.detectorScore == 0, "found by the edge search, not the detector")
+            }
+        }
+        // Measured: found 38 (the detector alone 32), 28 read exactly, 4 of them found by the
+        // edge search.
+        #expect(found > foundByDetector, "found \(found), by the detector alone \(foundByDetector)")
+        #expect(edgeExact >= 2, "\(edgeExact) read exactly from edge-search regions")
+        #expect(exact >= 24, "\(exact) of \(ls.count) green plates read exactly")
     }
 
     @Test func aRegionOfInterestLimitsTheSearch() throws {

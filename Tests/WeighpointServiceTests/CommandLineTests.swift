@@ -161,7 +161,15 @@ struct CLIMissing: Error, CustomStringConvertible {
             return
         }
         #expect(box.count == 4 && chars.count == 7)
-        #expect(first["recognize_ms"] != nil && p["best_path"]?["text"]?.stringValue != nil)
+        #expect(first["recognize_ms"] != nil && p["best_path"]?["text"]?.stringValue != nil && p["rows"]?.intValue == 1)
+        // The two-row trailer plate of the committed images is read as one.
+        let trailer = try run(exe, ["plates", "recognize", dir + "/plate-005.jpg"])
+        let t = parseJSON(Array(trailer.stdout.utf8))
+        guard case .array(let tp)? = t?["plates"], let two = tp.first else {
+            Issue.record("no plate found: \(trailer.stdout)")
+            return
+        }
+        #expect(two["text"]?.stringValue == "赣P609H挂" && two["kind"]?.stringValue == "trailer" && two["rows"]?.intValue == 2, "\(two)")
         // A file that is not a JPEG is named, the rest still read, and the status says so.
         let bad = try run(exe, ["plates", "recognize", packageRoot.appendingPathComponent("README.md").path, dir + "/plate-001.jpg"])
         #expect(bad.status == 1 && bad.stderr.contains("README.md") && bad.stdout.split(separator: "\n").count == 1)

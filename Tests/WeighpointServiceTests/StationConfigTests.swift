@@ -221,13 +221,13 @@ struct ConfigFixture {
         var l = f.lines
         // front-1 (lines 19-24) reads its plates itself, in a region of interest.
         l.insert(contentsOf: [#"plates = "recognizer""#, "roi = [0, 300, 1280, 420]", "recognizer_frames = 4"], at: 24)
-        let c = try f.parse(l + ["[recognizer]", "threshold = 0.7", "detect_sides = [640]", "fallback_sides = []"])
+        let c = try f.parse(l + ["[recognizer]", "threshold = 0.7", "detect_sides = [640]", "fallback_sides = []", "edge_search = 0"])
         #expect(c.cameras[0].plates == .recognizer && c.cameras[1].plates == .pushed)
         #expect(c.cameras[0].roi == PlateBox(x: 0, y: 300, width: 1280, height: 420) && c.cameras[0].recognizerFrames == 4)
-        #expect(c.recognizer?.threshold == 0.7 && c.recognizer?.detectSides == [640] && c.recognizer?.fallbackSides == [])
+        #expect(c.recognizer?.threshold == 0.7 && c.recognizer?.detectSides == [640] && c.recognizer?.fallbackSides == [] && c.recognizer?.edgeSearch == 0)
         // Without a [recognizer] section the defaults apply; without recogniser cameras there is none.
         let d = try f.parse(Array(l))
-        #expect(d.recognizer?.detectSides == [800] && d.recognizer?.threshold == 0.6)
+        #expect(d.recognizer?.detectSides == [800] && d.recognizer?.fallbackSides == [960] && d.recognizer?.edgeSearch == 3 && d.recognizer?.threshold == 0.6)
         #expect(try f.parse(f.lines).recognizer == nil)
     }
 
@@ -236,11 +236,11 @@ struct ConfigFixture {
         var l = f.lines
         l.insert(contentsOf: [#"plates = "anpr""#, "roi = [0, 0, 10]"], at: 24)
         do {
-            _ = try f.parse(l + ["[recognizer]", #"models = "no-models-here""#, "detect_sides = [20000]", "threshold = 2"])
+            _ = try f.parse(l + ["[recognizer]", #"models = "no-models-here""#, "detect_sides = [20000]", "threshold = 2", "edge_search = 40"])
             Issue.record("accepted")
         } catch {
             let keys = error.problems.map(\.key)
-            #expect(keys == ["cameras[0].plates", "cameras[0].roi", "recognizer.models", "recognizer.detect_sides", "recognizer.threshold"], "\(error.problems)")
+            #expect(keys == ["cameras[0].plates", "cameras[0].roi", "recognizer.models", "recognizer.detect_sides", "recognizer.threshold", "recognizer.edge_search"], "\(error.problems)")
             #expect(error.problems[2].message.contains("install them with Scripts/install-models"))
         }
     }
