@@ -95,7 +95,7 @@ bench-unit: deps
 # Plate recognition against the published HyperLPR pipeline on generated plates (BENCHMARKS.md).
 bench-recognizer: deps
 	$(SWIFT) build -c release --product weighpoint
-	Scripts/plate-eval --count 300 --sequences 120
+	Scripts/plate-eval --count 300 --sequences 120 --seed 2002
 
 # Backlog drain to the case system (BENCHMARKS.md).
 bench-delivery: deps
