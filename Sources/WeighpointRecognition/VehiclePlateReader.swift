@@ -38,15 +38,14 @@ public final class VehiclePlateReader: @unchecked Sendable {
     }
 
     /// The plates seen in `frames`, the likeliest (most frames, surest) first. Frames that fail
-    /// to decode are skipped (and counted out of `framesRead`).
+    /// to decode are skipped (and counted out of `framesRead`). One frame's pixels are held at a
+    /// time: the frame a crop is cut from is decoded again for it.
     public func read(_ frames: [CapturedFrame], roi: PlateBox? = nil) -> [VehiclePlate] {
         var sightings: [Sighting] = []
-        var pixels: [Int: (rgb: [UInt8], width: Int, height: Int)] = [:]
         var read = 0
         for (i, f) in frames.enumerated() {
             guard let px = try? PlateRecognizer.rgb(f), let plates = try? recognizer.read(rgb: px.rgb, width: px.width, height: px.height, roi: roi) else { continue }
             read += 1
-            pixels[i] = px
             for p in plates { if let r = p.reading { sightings.append(Sighting(reading: r, color: p.color, box: p.box, frame: i)) } }
         }
         // Group readings of the same plate: same length, at most two characters apart.
@@ -65,7 +64,7 @@ public final class VehiclePlateReader: @unchecked Sendable {
             // As for one frame: a plate its colour contradicts is kept for review, at half confidence.
             let color = colorWeight.max { ($0.value, $1.key.rawValue) < ($1.value, $0.key.rawValue) }?.key ?? .unknown
             if color != .unknown, !voted.kind.colors.contains(color) { voted.confidence /= 2 }
-            let crop = pixels[best.frame].flatMap { try? cropJPEG($0.rgb, width: $0.width, height: $0.height, box: best.box) }
+            let crop = (try? PlateRecognizer.rgb(frames[best.frame])).flatMap { try? cropJPEG($0.rgb, width: $0.width, height: $0.height, box: best.box) }
             return VehiclePlate(
                 reading: voted, color: color, box: best.box, time: frames[best.frame].time,
                 frames: Set(group.map(\.frame)).count, framesRead: read, crop: crop, candidates: Self.candidates(voted))

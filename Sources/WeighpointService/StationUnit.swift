@@ -442,10 +442,18 @@ public final class StationUnit: @unchecked Sendable {
 
     private func commit(_ w: Weighing, _ a: OverloadAssessment, front: PlateRead?, rear: PlateRead?, hits: [WatchHit], recognized: [String: UnitPlateRecognition.Outcome]) async -> StoredRecord? {
         var content = RecordContent.make(weighing: w, assessment: a, front: front, rear: rear, watchHits: hits)
-        // A plate the recogniser could not read surely enough: what it saw, for a person to check.
-        let candidates = recognized.sorted { $0.key < $1.key }.compactMap { $0.value.candidates }
-        if !candidates.isEmpty && (front == nil || rear == nil) { content["plate_candidates"] = .array(candidates) }
+        // A plate the recogniser could not read surely enough: what it saw, and the plate's
+        // region of the frame it read best, for a person to check.
         var images: [EvidenceImage] = []
+        let unsure = recognized.sorted { $0.key < $1.key }.filter { $0.value.candidates != nil }
+        var reviewCrops: [EvidenceImage] = []
+        if !unsure.isEmpty && (front == nil || rear == nil) {
+            content["plate_candidates"] = .array(unsure.compactMap { $0.value.candidates })
+            reviewCrops = unsure.compactMap { camera, o in
+                guard let crop = o.crop, let time = o.cropTime else { return nil }
+                return EvidenceImage(role: "plate_crop", camera: camera, capturedAt: time, bytes: crop)
+            }
+        }
         var missing: [JSONValue] = []
         func lost(_ camera: String, _ role: String, _ reason: String) {
             missing.append(.object(["camera": .string(camera), "role": .string(role), "reason": .string(reason)]))
@@ -473,6 +481,7 @@ public final class StationUnit: @unchecked Sendable {
         for r in [front, rear].compactMap({ $0 }) {
             if let crop = recognition?.crop(for: r) { images.append(EvidenceImage(role: "plate_crop", camera: r.camera, capturedAt: r.time, bytes: crop)) }
         }
+        images += reviewCrops
         // The picture a person looks at, itself evidence (hashed into the record like the frames).
         if let renderer = pictureRenderer {
             let tiles = config.cameras.filter { $0.lane == w.lane }.prefix(4).map { c in
