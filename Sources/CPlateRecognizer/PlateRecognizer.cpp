@@ -349,31 +349,36 @@ extern "C" int wp_lpr_read(wp_lpr *r, const uint8_t *rgb, int width, int height,
         int n = 0;
         for (auto &[score, b] : found) {
             if (n >= max_out) break;
-            cv::Mat crop = loose_crop(region, b, 120.0 / 48.0);
-            if (crop.cols < 16 || crop.rows < 8) continue;
-            Refined refined = refine(r->refiner, crop);
-            cv::Mat plate = rectify(refined);
-            wp_lpr_plate &p = out[n++];
-            p.score = score;
-            p.box[0] = area.x + b.x;
-            p.box[1] = area.y + b.y;
-            p.box[2] = b.width;
-            p.box[3] = b.height;
-            p.rows = 1;
-            p.color = plate_color(plate, &p.color_share);
-            if (p.color == WP_LPR_GREEN || p.color == WP_LPR_YELLOW_GREEN) plate = rectify(refined, kNewEnergyLeft, kNewEnergyRight);
-            read_plate(r->reader, plate, p.ctc);
-            // A yellow box about twice as wide as high (a single-row plate is over three times):
-            // maybe a two-row plate. If the yellow region around it is shaped like one too, it is
-            // read once more as one.
-            if (p.color == WP_LPR_YELLOW && b.width < 2.45 * b.height && n < max_out) {
-                std::vector<cv::Point2f> quad = two_row_corners(region, b);
-                if (aspect(quad) < 2.6f) {
-                    wp_lpr_plate &q = out[n++];
-                    q = p;
-                    q.rows = 2;
-                    read_plate(r->reader, two_row_as_one(region, quad), q.ctc);
+            // One box's failure (an odd crop) loses that box, not the frame's other plates.
+            try {
+                cv::Mat crop = loose_crop(region, b, 120.0 / 48.0);
+                if (crop.cols < 16 || crop.rows < 8) continue;
+                Refined refined = refine(r->refiner, crop);
+                cv::Mat plate = rectify(refined);
+                wp_lpr_plate p;
+                p.score = score;
+                p.box[0] = area.x + b.x;
+                p.box[1] = area.y + b.y;
+                p.box[2] = b.width;
+                p.box[3] = b.height;
+                p.rows = 1;
+                p.color = plate_color(plate, &p.color_share);
+                if (p.color == WP_LPR_GREEN || p.color == WP_LPR_YELLOW_GREEN) plate = rectify(refined, kNewEnergyLeft, kNewEnergyRight);
+                read_plate(r->reader, plate, p.ctc);
+                out[n++] = p;
+                // A yellow box about twice as wide as high (a single-row plate is over three
+                // times): maybe a two-row plate. If the yellow region around it is shaped like one
+                // too, it is read once more as one.
+                if (p.color == WP_LPR_YELLOW && b.width < 2.45 * b.height && n < max_out) {
+                    std::vector<cv::Point2f> quad = two_row_corners(region, b);
+                    if (aspect(quad) < 2.6f) {
+                        p.rows = 2;
+                        read_plate(r->reader, two_row_as_one(region, quad), p.ctc);
+                        out[n++] = p;
+                    }
                 }
+            } catch (const cv::Exception &) {
+                continue;
             }
         }
         return n;
