@@ -97,6 +97,8 @@ public final class EvidenceStore: @unchecked Sendable {
     public var minimumFreeBytes: Int64
     private let lock = NSLock()
     private var refusing: String?
+    /// This process's hold on the data directory (one writer per directory).
+    private let directoryLock: DirectoryLock
 
     public var databasePath: String { directory + "/evidence.sqlite" }
 
@@ -126,6 +128,7 @@ public final class EvidenceStore: @unchecked Sendable {
         } catch {
             throw .io(directory, "\(error)")
         }
+        directoryLock = try DirectoryLock.acquire(directory)
         var config = Configuration()
         config.prepareDatabase { db in
             // FULL: every commit is on disk when it returns (NORMAL may lose the last ones).

@@ -261,3 +261,72 @@ func sqlite(_ db: String, _ sql: String) throws -> ProcessResult { try runProces
         #expect(EvidenceStore.verifyDirectory(dir.path).isEmpty, "each record verifies with the key it names")
     }
 }
+
+/// One writer per data directory: checked against another process (python3's fcntl.flock).
+@Suite struct DirectoryLockTests {
+    static let tryLock = """
+        import fcntl, sys
+        f = open(sys.argv[1], "r+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            print("locked")
+        except BlockingIOError:
+            print("busy", f.read().strip())
+        """
+
+    @Test func aStoreHoldsItsDirectoryAgainstOtherProcesses() throws {
+        let dir = try tempDir("lock")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = try SigningKey.generate(.ed25519)
+        do {
+            let store = try openStore(dir, key: key)
+            _ = try store.commit(sampleContent(1), images: [image(1)])
+            let other = try runProcess("/usr/bin/python3", ["-c", Self.tryLock, dir.path + "/lock"])
+            #expect(other.stdout == "busy \(getpid())\n", "\(other.stdout)\(other.stderr)")
+            // Within the process a second open shares the hold.
+            let again = try openStore(dir, key: key)
+            #expect(try again.record(1) != nil)
+        }
+        // Both closed: the directory is free.
+        #expect(try runProcess("/usr/bin/python3", ["-c", Self.tryLock, dir.path + "/lock"]).stdout == "locked\n")
+    }
+
+    @Test func aDirectoryAnotherProcessWritesIsRefusedWithItsPid() throws {
+        let dir = try tempDir("lock-held")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = try SigningKey.generate(.ed25519)
+        do { _ = try openStore(dir, key: key).commit(sampleContent(1), images: [image(1)]) }
+        // Another process takes the lock, says its pid, and holds it until its input closes.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        holder.arguments = ["-c", """
+            import fcntl, os, sys
+            f = open(sys.argv[1], "r+")
+            fcntl.flock(f, fcntl.LOCK_EX)
+            f.truncate(0); f.write(f"{os.getpid()}\\n"); f.flush()
+            print("held", flush=True)
+            sys.stdin.read()
+            """, dir.path + "/lock"]
+        let (input, output) = (Pipe(), Pipe())
+        holder.standardInput = input
+        holder.standardOutput = output
+        try holder.run()
+        var said = ""
+        while !said.hasSuffix("\n") {
+            let d = output.fileHandleForReading.availableData
+            if d.isEmpty { break }
+            said += String(decoding: d, as: UTF8.self)
+        }
+        try #require(said == "held\n", "the holder said \(said)")
+        #expect {
+            try openStore(dir, key: key)
+        } throws: { e in
+            "\(e)".contains("\(dir.path): in use by another process (pid \(holder.processIdentifier))")
+        }
+        try input.fileHandleForWriting.close()
+        holder.waitUntilExit()
+        // Once it is gone the store opens, with what was written before.
+        let store = try openStore(dir, key: key)
+        #expect(try store.record(1) != nil && store.startupProblems.isEmpty)
+    }
+}
