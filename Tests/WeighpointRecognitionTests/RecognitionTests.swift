@@ -85,15 +85,8 @@ func onPlate(_ found: [DetectedPlate], _ l: Label) -> DetectedPlate? {
     /// A larger generated set (Scripts/make-plate-images, fixed seed): accuracy floors a little
     /// below what was measured (BENCHMARKS.md), so that a regression fails.
     @Test func accuracyFloorsOnAGeneratedSet() throws {
-        let dir = NSTemporaryDirectory() + "wp-plates-\(UUID().uuidString)"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: repository + "/Scripts/make-plate-images")
-        p.arguments = [dir, "--count", "120", "--sequences", "12", "--size", "1280x720", "--plate-width", "110,220", "--seed", "2024"]
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        try #require(p.terminationStatus == 0, "Scripts/make-plate-images failed")
-        let all = try labels(dir)
+        let (dir, all) = try generated(["--count", "120", "--sequences", "12"], seed: 2024)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let singles = all.filter { $0.sequence == nil }
         var exact = 0, bestPathExact = 0
         var scored: [(Double, Bool)] = []
@@ -121,16 +114,15 @@ func onPlate(_ found: [DetectedPlate], _ l: Label) -> DetectedPlate? {
             frames += fs.count
         }
         #expect(Double(voted) / 12 > Double(frameRight) / Double(frames), "voted \(voted)/12, single frames \(frameRight)/\(frames)")
-        try? FileManager.default.removeItem(atPath: dir)
     }
 
-    /// Photos of some kinds of plate only (Scripts/make-plate-images --kinds), in a temporary
-    /// directory the caller removes.
-    func generated(_ kinds: String, count: Int, seed: Int) throws -> (dir: String, labels: [Label]) {
+    /// Generated photos (Scripts/make-plate-images with `arguments`, 720p, 110-220 px plates) in
+    /// a temporary directory the caller removes.
+    func generated(_ arguments: [String], seed: Int) throws -> (dir: String, labels: [Label]) {
         let dir = NSTemporaryDirectory() + "wp-plates-\(UUID().uuidString)"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: repository + "/Scripts/make-plate-images")
-        p.arguments = [dir, "--count", "\(count)", "--kinds", kinds, "--size", "1280x720", "--plate-width", "110,220", "--seed", "\(seed)"]
+        p.arguments = [dir] + arguments + ["--size", "1280x720", "--plate-width", "110,220", "--seed", "\(seed)"]
         p.standardOutput = FileHandle.nullDevice
         try p.run()
         p.waitUntilExit()
@@ -141,7 +133,7 @@ func onPlate(_ found: [DetectedPlate], _ l: Label) -> DetectedPlate? {
     /// Two-row trailer plates, which the reading network does not know, are read with their rows
     /// laid side by side (none were before).
     @Test func twoRowPlatesAreRead() throws {
-        let (dir, ls) = try generated("trailer", count: 24, seed: 3031)
+        let (dir, ls) = try generated(["--count", "24", "--kinds", "trailer"], seed: 3031)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var exact = 0
         for l in ls {
@@ -157,7 +149,7 @@ func onPlate(_ found: [DetectedPlate], _ l: Label) -> DetectedPlate? {
     /// Green new-energy plates: the detector misses some, the edge search finds them; their
     /// first and last characters survive the rectification (the margin).
     @Test func greenPlatesTheDetectorMissesAreFoundByTheEdgeSearch() throws {
-        let (dir, ls) = try generated("newEnergySmall,newEnergyLarge", count: 40, seed: 3032)
+        let (dir, ls) = try generated(["--count", "40", "--kinds", "newEnergySmall,newEnergyLarge"], seed: 3032)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var settings = PlateRecognizer.Settings()
         settings.edgeSearch = 0
