@@ -27,6 +27,22 @@ public protocol ConsoleHost: AnyObject, Sendable {
     func records(last n: Int) throws -> [ConsoleRecordLine]
     /// A feed of weighings and decisions from now on.
     func subscribe() -> LiveFeed.Subscription
+    /// The failed logins in a row and the lock they earned, as last saved: a restart of the unit
+    /// (or a power cut) must not give a PIN guesser fresh attempts.
+    func loadLockout() -> ConsoleLockout
+    /// Keeps `lockout` across restarts (durably, before the console answers).
+    func saveLockout(_ lockout: ConsoleLockout)
+}
+
+/// Failed logins in a row and, when they locked the console, until when (UTC: it must survive a
+/// restart, which the console's monotonic clock does not).
+public struct ConsoleLockout: Sendable, Equatable {
+    public var failures: Int
+    public var lockedUntil: Timestamp?
+    public init(failures: Int = 0, lockedUntil: Timestamp? = nil) {
+        self.failures = failures
+        self.lockedUntil = lockedUntil
+    }
 }
 
 /// A legally relevant parameter before and after, as the audit trail records it.

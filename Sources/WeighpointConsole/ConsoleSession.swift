@@ -74,6 +74,13 @@ public final class ConsoleSession {
     public func start(now: Double) -> [UInt8] {
         self.now = now
         lastInput = now
+        // Failures and a lock from before a restart still count.
+        let saved = host.loadLockout()
+        failures = max(0, saved.failures)
+        if let until = saved.lockedUntil {
+            let left = Double(host.now().microseconds(to: until)) / 1e6
+            if left > 0 { lockedUntil = now + min(left, settings.lockoutMaxSeconds) }
+        }
         say("")
         say("Weighpoint \(host.deviceID) at station \(host.stationCode): technician console")
         say(settings.statusBeforeLogin ? "Type your name to log in (status and help work without)." : "Type your name to log in.")
@@ -294,10 +301,18 @@ public final class ConsoleSession {
         guard ok, let tech else {
             failures += 1
             host.recordEvent("console_login_failed", who: shownName, detail: "failure \(failures) in a row")
-            say("Login incorrect")
+            var saved = ConsoleLockout(failures: failures)
+            var locked: Double?
             if failures >= settings.lockoutAfter {
                 let lock = min(settings.lockoutSeconds * Double(1 << min(failures - settings.lockoutAfter, 20)), settings.lockoutMaxSeconds)
                 lockedUntil = now + lock
+                saved.lockedUntil = host.now().adding(microseconds: Int64(lock * 1e6))
+                locked = lock
+            }
+            // Kept before the answer, so cutting the power on "Login incorrect" gains nothing.
+            host.saveLockout(saved)
+            say("Login incorrect")
+            if let lock = locked {
                 host.recordEvent("console_lockout", who: shownName, detail: "\(failures) failed logins, locked \(Int(lock)) s")
                 say("locked for \(Int(lock)) s after \(failures) failed logins")
             }
@@ -305,6 +320,7 @@ public final class ConsoleSession {
             showPrompt()
             return
         }
+        if failures > 0 { host.saveLockout(ConsoleLockout()) }
         failures = 0
         user = tech
         host.recordEvent("console_login", who: tech.name, detail: "ok")

@@ -64,6 +64,10 @@ public final class UnitConsoleHost: ConsoleHost, @unchecked Sendable {
         }
     }
 
+    var lockoutFile: ConsoleLockoutFile { ConsoleLockoutFile(path: unit.config.storage.data + "/console-lockout.json", log: log) }
+    public func loadLockout() -> ConsoleLockout { lockoutFile.load() }
+    public func saveLockout(_ lockout: ConsoleLockout) { lockoutFile.save(lockout) }
+
     public func auditEntries(last n: Int) throws -> [ConsoleAuditEntry] {
         try unit.store.auditEntries(last: n).map { e in
             let j = e.json

@@ -57,6 +57,10 @@ public final class MemoryConsoleHost: ConsoleHost, @unchecked Sendable {
     public func auditEntries(last n: Int) throws -> [ConsoleAuditEntry] { lock.withLock { Array(audit.suffix(n)) } }
     public func records(last n: Int) throws -> [ConsoleRecordLine] { lock.withLock { Array(stored.suffix(n)) } }
     public func subscribe() -> LiveFeed.Subscription { feed.subscribe() }
+    /// What a restarted console finds (the unit keeps it in its data directory).
+    public var lockout = ConsoleLockout()
+    public func loadLockout() -> ConsoleLockout { lock.withLock { lockout } }
+    public func saveLockout(_ l: ConsoleLockout) { lock.withLock { lockout = l } }
 
     public var events: [String] { lock.withLock { audit.map(\.event) } }
 }

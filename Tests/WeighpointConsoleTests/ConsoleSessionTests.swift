@@ -44,6 +44,33 @@ import WeighpointCore
         #expect(host.events.filter { $0 == "console_lockout" }.count == 2)
     }
 
+    @Test func aRestartKeepsTheFailuresAndTheLock() {
+        let host = TestHost()
+        let t = Terminal(host) { $0.lockoutAfter = 3; $0.lockoutSeconds = 30 }
+        for _ in 0..<3 { t.type("li"); t.type("bad") }
+        #expect(host.lockout.failures == 3)
+        #expect(host.lockout.lockedUntil == host.clock.adding(microseconds: 30_000_000))
+        // The unit restarts 10 s later (a new session, its monotonic clock from zero): still
+        // locked for the rest, and the next failure locks for twice as long.
+        host.clock = host.clock.adding(microseconds: 10_000_000)
+        let after = Terminal(host) { $0.lockoutAfter = 3; $0.lockoutSeconds = 30 }
+        #expect(after.type("li").contains("locked after 3 failed logins: try again in 20 s"))
+        after.wait(21)
+        host.clock = host.clock.adding(microseconds: 21_000_000)
+        after.type("li")
+        #expect(after.type("bad").contains("locked for 60 s after 4 failed logins"))
+        // A successful login clears what is kept.
+        host.clock = host.clock.adding(microseconds: 61_000_000)
+        after.wait(61)
+        after.type("li")
+        #expect(after.type(testPIN).contains("Logged in"))
+        #expect(host.lockout == ConsoleLockout())
+        // A lock far in the future (the clock was stepped back) lasts at most the longest lock.
+        host.lockout = ConsoleLockout(failures: 9, lockedUntil: host.clock.adding(microseconds: 86_400_000_000))
+        let stepped = Terminal(host) { $0.lockoutAfter = 3; $0.lockoutMaxSeconds = 3600 }
+        #expect(stepped.type("li").contains("try again in 3600 s"))
+    }
+
     @Test func unknownNamesFailLikeWrongPINs() {
         let host = TestHost()
         let t = Terminal(host)
