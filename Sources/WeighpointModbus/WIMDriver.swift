@@ -10,6 +10,10 @@ public enum WIMEvent: Sendable {
     case gap(missing: ClosedRange<UInt64>)
     /// A record already delivered was shown again (an acknowledgement got lost); re-acknowledged.
     case duplicate(sequence: UInt64)
+    /// The controller's numbering went back, from `from` to `to`: it restarted and counts from
+    /// the start again, or its counter wrapped. Its records are delivered from there; treating
+    /// them as already seen would acknowledge vehicles that were never weighed by the unit.
+    case sequenceReset(from: UInt64, to: UInt64)
     case connected(String)
     /// The link failed after retries; the driver backs off and reconnects.
     case disconnected(ModbusError)
@@ -81,8 +85,13 @@ public final class WIMSession {
             switch profile.handshake {
             case .counter(let counter, let ack):
                 let newest = profile.handshakeValue(counter, try withRetries { () throws(ModbusError) in try client.readHoldingRegisters(at: counter.address, count: counter.width) })
-                if let last = lastSequence, newest <= last { return delivered }
                 if newest == 0 { return delivered }
+                // The newest record older than one delivered: the numbering started again.
+                if let last = lastSequence, newest < last {
+                    onEvent(.sequenceReset(from: last, to: newest))
+                    lastSequence = nil
+                }
+                if let last = lastSequence, newest <= last { return delivered }
                 let record = try readRecord()
                 if deliver(record) {
                     delivered += 1
@@ -131,10 +140,17 @@ public final class WIMSession {
         return profile.decode(block)
     }
 
-    /// Sequence decides: older or equal is a duplicate, a jump is a gap. True when delivered.
+    /// Sequence decides: the last one again is a duplicate (its acknowledgement got lost), an
+    /// older one means the numbering started again, a jump is a gap. True when delivered.
     private func deliver(_ record: WIMRecord) -> Bool {
+        if let last = lastSequence, record.sequence < last {
+            // A controller shows its records in order; one older than the last delivered is
+            // not a repeat but a controller that counts from the start again.
+            onEvent(.sequenceReset(from: last, to: record.sequence))
+            lastSequence = nil
+        }
         if let last = lastSequence {
-            if record.sequence <= last {
+            if record.sequence == last {
                 onEvent(.duplicate(sequence: record.sequence))
                 return false
             }

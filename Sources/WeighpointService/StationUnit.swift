@@ -222,6 +222,7 @@ public final class StationUnit: @unchecked Sendable {
         metrics.describe("weighpoint_delivery_oldest_age_seconds", "Age of the oldest unacknowledged record.")
         metrics.describe("weighpoint_alarm", "1 while an alarm is raised.")
         metrics.describe("weighpoint_wim_gaps_total", "Controller records never seen (sequence gaps).")
+        metrics.describe("weighpoint_wim_sequence_resets_total", "Times the controller's numbering went back (it restarted or its counter wrapped).")
         metrics.describe("weighpoint_plate_reads_total", "Plate reads received.")
     }
 
@@ -261,6 +262,9 @@ public final class StationUnit: @unchecked Sendable {
 
     private var statePath: String { config.storage.data + "/wim.state" }
     private var decidedSequence: UInt64?
+    /// Set (under `lock`) when the controller's numbering started again: the decided sequence
+    /// kept for a restart follows the new numbering.
+    private var numberingRestarted = false
 
     /// Where the WIM driver resumes: the controller sequence last decided (written at every
     /// decision batch and at shutdown), and never below the newest record's, so a weighing that
@@ -299,6 +303,17 @@ public final class StationUnit: @unchecked Sendable {
             log.error("wim sequence gap", metadata: ["first": "\(missing.lowerBound)", "last": "\(missing.upperBound)"])
         case .duplicate(let seq):
             log.notice("wim duplicate", metadata: ["seq": "\(seq)"])
+        case .sequenceReset(let from, let to):
+            lock.withLock { numberingRestarted = true }
+            metrics.add("weighpoint_wim_sequence_resets_total")
+            log.error("wim sequence went back: the controller restarted or its counter wrapped; its records are taken as new", metadata: ["from": "\(from)", "to": "\(to)"])
+            // The instrument's numbering is part of every record: an auditor must see where it
+            // started again.
+            do {
+                try store.appendAudit(event: "wim_sequence_reset", who: "weighpointd", parameter: "controller_seq", old: "\(from)", new: "\(to)")
+            } catch {
+                log.error("wim sequence reset not in the audit trail", metadata: ["error": "\(error)"])
+            }
         case .connected(let what):
             lock.withLock { wimState = "connected" }
             log.info("wim connected", metadata: ["link": "\(what)"])
@@ -385,6 +400,7 @@ public final class StationUnit: @unchecked Sendable {
         // highest sequence below which nothing is pending.
         let stillPending = lock.withLock { pending.map(\.seq).min() }
         let decidedUpTo = due.map(\.seq).filter { s in stillPending.map { s < $0 } ?? true }.max()
+        if lock.withLock({ () -> Bool in defer { numberingRestarted = false }; return numberingRestarted }) { decidedSequence = nil }
         if let decidedUpTo, decidedUpTo > (decidedSequence ?? 0) {
             decidedSequence = decidedUpTo
             saveDecidedSequence(decidedUpTo, sync: flush)

@@ -122,6 +122,7 @@ struct Wim: ParsableCommand {
                     if printed.increment() == limit { done.signal() }
                 case .gap(let missing): printError("gap: controller records \(missing.lowerBound)–\(missing.upperBound) were never seen")
                 case .duplicate(let seq): printError("duplicate: record \(seq) shown again; acknowledged again")
+                case .sequenceReset(let from, let to): printError("sequence went back from \(from) to \(to): the controller restarted or its counter wrapped; reading on from there")
                 case .connected(let endpoint): printError("connected: \(endpoint) profile=\(p.name)")
                 case .disconnected(let e): printError("link down: \(e); reconnecting")
                 case .retry(let e): printError("retry: \(e)")

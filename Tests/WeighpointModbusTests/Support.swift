@@ -22,6 +22,8 @@ final class EventLog: @unchecked Sendable {
     var disconnects: Int { all.filter { if case .disconnected = $0 { true } else { false } }.count }
     var duplicates: [UInt64] { all.compactMap { if case .duplicate(let s) = $0 { s } else { nil } } }
     var gaps: [ClosedRange<UInt64>] { all.compactMap { if case .gap(let m) = $0 { m } else { nil } } }
+    /// Sequence resets as "from→to".
+    var resets: [String] { all.compactMap { if case .sequenceReset(let f, let t) = $0 { "\(f)→\(t)" } else { nil } } }
 }
 
 /// Polls `condition` every 20 ms for up to `seconds`; no timing is asserted, only the outcome.

@@ -206,6 +206,36 @@ import WeighpointTesting
         #expect(log.sequences == Array(1...6))
     }
 
+    /// A controller that lost its numbering in a restart counts from 1 again: its vehicles are
+    /// new ones, not repeats (before, the counter handshake waited for the counter to pass the
+    /// old number, and the ready-flag handshake acknowledged each as a duplicate, unread).
+    @Test(arguments: ["generic-wim-v1", "acme-x2"])
+    func aControllerCountingFromTheStartAgainIsFollowed(name: String) throws {
+        let p = try profile(name)
+        let port = freePort()
+        var sim = try WIMSimulator(profile: p, transport: .tcp(host: "127.0.0.1", port: port))
+        try sim.start()
+        let log = EventLog()
+        let driver = WIMDriver(settings(p, .tcp(host: "127.0.0.1", port: port))) { log.append($0) }
+        driver.start()
+        for r in traffic(5) { sim.enqueue(r) }
+        #expect(eventually { log.records.count == 5 })
+        sim.stop()
+        #expect(eventually { log.disconnects > 0 })
+        sim = try WIMSimulator(profile: p, transport: .tcp(host: "127.0.0.1", port: port))
+        try sim.start()
+        let after = traffic(3, seed: 9)
+        for r in after { sim.enqueue(r) }
+        #expect(eventually { log.records.count == 8 })
+        driver.stop()
+        sim.stop()
+        #expect(log.sequences == [1, 2, 3, 4, 5, 1, 2, 3])
+        #expect(log.records.suffix(3).map(\.axleLoadsKg) == after.map(\.axleLoadsKg))
+        #expect(log.resets == ["5→\(name == "acme-x2" ? 1 : 3)"], "counter: the newest is 3; ready flag: the record shown is 1")
+        #expect(log.duplicates.isEmpty && log.gaps.isEmpty)
+        #expect(sim.pendingCount == 0, "every new record acknowledged")
+    }
+
     @Test func wrongMapIsRefusedAtConnect() throws {
         let sim = try tcpSimulator(try profile("acme-x2"))
         defer { sim.stop() }
