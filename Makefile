@@ -48,6 +48,7 @@ test: build
 	$(SWIFT) test --skip-build
 	Scripts/crash-test 10
 	Scripts/unit-test
+	Scripts/unit-crash-test
 	Scripts/package-test
 	Scripts/console-test
 	Scripts/recognizer-test

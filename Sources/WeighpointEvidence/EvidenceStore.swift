@@ -173,6 +173,9 @@ public final class EvidenceStore: @unchecked Sendable {
                 seq INTEGER PRIMARY KEY, body BLOB NOT NULL, hash TEXT NOT NULL, alg TEXT NOT NULL,
                 key_id TEXT NOT NULL, signature BLOB NOT NULL, decision TEXT NOT NULL, plate TEXT,
                 created_at TEXT NOT NULL, acknowledged_at TEXT, receipt TEXT);
+            CREATE TABLE IF NOT EXISTS pending_weighings (
+                id INTEGER PRIMARY KEY AUTOINCREMENT, controller_seq INTEGER NOT NULL, block TEXT NOT NULL,
+                received_at TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS record_images (
                 seq INTEGER NOT NULL REFERENCES records(seq), sha256 TEXT NOT NULL, role TEXT NOT NULL,
                 path TEXT NOT NULL, size INTEGER NOT NULL, PRIMARY KEY (seq, sha256, role));
@@ -193,7 +196,11 @@ public final class EvidenceStore: @unchecked Sendable {
     /// transaction. `content` is the record's domain part (weighing, plates, assessment …); the
     /// store adds schema, identity, sequence, previous hash, time and the evidence list.
     @discardableResult
-    public func commit(_ content: [String: JSONValue], images: [EvidenceImage], time: Timestamp = ClockState.now(), clock: ClockState = .read()) throws(StoreError) -> StoredRecord {
+    /// Commits a record; `settling` names journalled weighings (`journalWeighing`) the record
+    /// decides, cleared in the same transaction: a weighing is either still pending or recorded,
+    /// never both and never neither.
+    public func commit(_ content: [String: JSONValue], images: [EvidenceImage], time: Timestamp = ClockState.now(), clock: ClockState = .read(),
+                       settling journal: [Int64] = []) throws(StoreError) -> StoredRecord {
         if let why = refusalReason { throw .full(why) }
         checkClockStep()
         try checkFreeSpace(adding: images.reduce(0) { $0 + $1.bytes.count })
@@ -239,10 +246,54 @@ public final class EvidenceStore: @unchecked Sendable {
                 for f in files {
                     try db.execute(sql: "INSERT OR IGNORE INTO record_images (seq, sha256, role, path, size) VALUES (?,?,?,?,?)", arguments: [seq, f.sha, f.role, f.path, f.size])
                 }
+                for id in journal { try db.execute(sql: "DELETE FROM pending_weighings WHERE id = ?", arguments: [id]) }
                 return record
             }
         } catch let e as StoreError {
             throw e
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
+    // MARK: weighings taken from the controller and not yet decided
+
+    /// Keeps a weighing's raw record block (a WIM trace line) durably until it is decided: the
+    /// controller forgets a record once acknowledged, and the decision comes seconds later.
+    /// Call before acknowledging; returns the journal id to settle it with.
+    public func journalWeighing(controllerSeq: UInt64, block: String, receivedAt: Timestamp) throws(StoreError) -> Int64 {
+        do {
+            return try db.write { db in
+                try db.execute(sql: "INSERT INTO pending_weighings (controller_seq, block, received_at) VALUES (?,?,?)",
+                               arguments: [Int64(bitPattern: controllerSeq), block, receivedAt.description])
+                return db.lastInsertedRowID
+            }
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
+    /// Weighings decided without a record (or whose record was refused): no longer pending.
+    public func settleJournal(_ ids: [Int64]) throws(StoreError) {
+        guard !ids.isEmpty else { return }
+        do {
+            try db.write { db in
+                for id in ids { try db.execute(sql: "DELETE FROM pending_weighings WHERE id = ?", arguments: [id]) }
+            }
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
+    /// Weighings journalled and not settled: the ones a stop (or a crash) left undecided, oldest
+    /// first.
+    public func journaledWeighings() throws(StoreError) -> [(id: Int64, controllerSeq: UInt64, block: String)] {
+        do {
+            return try db.read { db in
+                try Row.fetchAll(db, sql: "SELECT id, controller_seq, block FROM pending_weighings ORDER BY id").map { r in
+                    (r["id"], UInt64(bitPattern: r["controller_seq"] as Int64), r["block"])
+                }
+            }
         } catch {
             throw .database("\(error)")
         }

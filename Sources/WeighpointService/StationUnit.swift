@@ -120,6 +120,9 @@ public final class StationUnit: @unchecked Sendable {
     private var driver: WIMDriver?
     private let lock = NSLock()
     private var pending: [Weighing] = []
+    /// The journal entry of each pending weighing, by controller sequence (EvidenceStore
+    /// `journalWeighing`): settled when it is decided.
+    private var journal: [UInt64: Int64] = [:]
     private var wimState = "not started"
     private let encoders: [String: JPEGEncoder]
     private let pictureRenderer: TextRenderer?
@@ -251,7 +254,11 @@ public final class StationUnit: @unchecked Sendable {
         settings.pollIntervalMs = config.wim.pollIntervalMs
         settings.responseTimeoutMs = config.wim.responseTimeoutMs
         let profile = config.wim.profile
-        let resume = resumeSequence()
+        var resume = resumeSequence()
+        // Weighings acknowledged to the controller but not decided when the unit last stopped
+        // (killed, power cut): decided now, from their journalled record blocks.
+        let carried = takeOverJournal(profile)
+        if let newest = carried.max() { resume = max(resume ?? 0, newest) }
         let d = WIMDriver(settings, lastSequence: resume) { [weak self] event in self?.handle(event, profile: profile) }
         driver = d
         d.start()
@@ -269,6 +276,36 @@ public final class StationUnit: @unchecked Sendable {
     /// Where the WIM driver resumes: the controller sequence last decided (written at every
     /// decision batch and at shutdown), and never below the newest record's, so a weighing that
     /// was decided before a restart is not read and recorded twice.
+    /// Puts the journalled weighings back among the pending ones; returns their sequences.
+    private func takeOverJournal(_ profile: WIMProfile) -> [UInt64] {
+        let entries: [(id: Int64, controllerSeq: UInt64, block: String)]
+        do {
+            entries = try store.journaledWeighings()
+        } catch {
+            log.critical("weighings journal unreadable: weighings left undecided by the last stop are not decided", metadata: ["error": "\(error)"])
+            return []
+        }
+        var taken: [UInt64] = []
+        for e in entries {
+            guard let block = (try? WIMTrace.parse(e.block, source: "journal \(e.id)"))?.blocks.first, block.count == profile.blockLength else {
+                log.critical("journalled weighing does not decode with the profile in force: kept for inspection", metadata: [
+                    "journal_id": "\(e.id)", "controller_seq": "\(e.controllerSeq)", "profile": "\(profile.name)"])
+                continue
+            }
+            let w = calibration.apply(to: profile.decode(block).weighing(profile))
+            lock.withLock {
+                pending.append(w)
+                journal[w.seq] = e.id
+                receivedAt[w.seq] = ClockState.now()
+            }
+            taken.append(w.seq)
+        }
+        if !entries.isEmpty {
+            log.notice("weighings taken over from before a stop", metadata: ["count": "\(taken.count)", "controller_seqs": "\(taken)"])
+        }
+        return taken
+    }
+
     private func resumeSequence() -> UInt64? {
         let fromState = (try? String(contentsOfFile: statePath, encoding: .utf8)).flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         let fromRecords = (try? store.lastRecord())??.json?["weighing"]?["controller_seq"]?.intValue.map { UInt64($0) }
@@ -291,7 +328,16 @@ public final class StationUnit: @unchecked Sendable {
         switch event {
         case .weighing(let rec):
             let w = calibration.apply(to: rec.weighing(profile))
+            // Journalled before the driver acknowledges it (this runs before the acknowledgement):
+            // from here a crash leaves the weighing to the next start, not lost.
+            var id: Int64?
+            do {
+                id = try store.journalWeighing(controllerSeq: rec.sequence, block: WIMTrace.line(rec.rawBlock), receivedAt: ClockState.now())
+            } catch {
+                log.critical("weighing not journalled: lost if the unit stops before deciding it", metadata: ["controller_seq": "\(w.seq)", "error": "\(error)"])
+            }
             lock.withLock {
+                if let id { journal[w.seq] = id }
                 pending.append(w)
                 receivedAt[w.seq] = ClockState.now()
                 lastWeighing = (w.seq, w.time)
@@ -371,6 +417,7 @@ public final class StationUnit: @unchecked Sendable {
         var assessor = self.assessor
         assessor.rules.tolerance = tolerance
         reads.remove(Set(plates.flatMap { [$0.front, $0.rear].compactMap { $0 } }.map { available[$0] }))
+        var settled: [Int64] = []
         for (w, p) in zip(due, plates) {
             let front = p.front.map { available[$0] }
             let rear = p.rear.map { available[$0] }
@@ -383,11 +430,15 @@ public final class StationUnit: @unchecked Sendable {
                 metrics.add("weighpoint_association_misses_total")
             }
             var stored: StoredRecord?
-            let received = lock.withLock { receivedAt.removeValue(forKey: w.seq) } ?? now
+            let (received, journalID) = lock.withLock { (receivedAt.removeValue(forKey: w.seq), journal.removeValue(forKey: w.seq)) }
             let recognized = recognition?.take(w.seq) ?? [:]
             if assessment.decision != .ok {
-                stored = await commit(w, assessment, front: front, rear: rear, hits: hits, recognized: recognized)
-                if stored != nil { onRecordTiming(received, deadline(of: w), ClockState.now()) }
+                // The record and the end of the weighing's journal entry are one transaction. A
+                // record the store refused leaves the entry for the next start.
+                stored = await commit(w, assessment, front: front, rear: rear, hits: hits, recognized: recognized, settling: journalID)
+                if stored != nil { onRecordTiming(received ?? now, deadline(of: w), ClockState.now()) }
+            } else if let journalID {
+                settled.append(journalID)
             }
             log.info("decision", metadata: [
                 "controller_seq": "\(w.seq)", "lane": "\(w.lane)", "decision": "\(assessment.decision.rawValue)",
@@ -395,6 +446,11 @@ public final class StationUnit: @unchecked Sendable {
             ])
             onDecision(w, assessment, front, rear, stored)
             feed.publish(.decided(w, assessment, plate: front?.normalized, record: stored?.seq))
+        }
+        do {
+            try store.settleJournal(settled)
+        } catch {
+            log.error("decided weighings still journalled: decided again at the next start", metadata: ["error": "\(error)"])
         }
         // Weighings are decided in time order, not always in sequence order: the state is the
         // highest sequence below which nothing is pending.
@@ -456,7 +512,8 @@ public final class StationUnit: @unchecked Sendable {
         return latest.adding(microseconds: window)
     }
 
-    private func commit(_ w: Weighing, _ a: OverloadAssessment, front: PlateRead?, rear: PlateRead?, hits: [WatchHit], recognized: [String: UnitPlateRecognition.Outcome]) async -> StoredRecord? {
+    private func commit(_ w: Weighing, _ a: OverloadAssessment, front: PlateRead?, rear: PlateRead?, hits: [WatchHit], recognized: [String: UnitPlateRecognition.Outcome],
+                        settling journalID: Int64?) async -> StoredRecord? {
         var content = RecordContent.make(weighing: w, assessment: a, front: front, rear: rear, watchHits: hits)
         // A plate the recogniser could not read surely enough: what it saw, and the plate's
         // region of the frame it read best, for a person to check.
@@ -515,7 +572,7 @@ public final class StationUnit: @unchecked Sendable {
         content["evidence_missing"] = .array(missing)
         let started = ContinuousClock.now
         do {
-            let r = try store.commit(content, images: images)
+            let r = try store.commit(content, images: images, settling: journalID.map { [$0] } ?? [])
             let d = ContinuousClock.now - started
             metrics.add("weighpoint_records_total")
             metrics.observeCommit(d)

@@ -330,3 +330,31 @@ func sqlite(_ db: String, _ sql: String) throws -> ProcessResult { try runProces
         #expect(try store.record(1) != nil && store.startupProblems.isEmpty)
     }
 }
+
+/// Weighings acknowledged to the controller and not yet decided, kept until they are.
+@Suite struct WeighingJournalTests {
+    @Test func aWeighingIsPendingOrRecordedNeverBothNorNeither() throws {
+        let dir = try tempDir("journal")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = try SigningKey.generate(.ed25519)
+        var ids: [Int64] = []
+        do {
+            let store = try openStore(dir, key: key)
+            for seq in [7, 8, 9] as [UInt64] {
+                ids.append(try store.journalWeighing(controllerSeq: seq, block: "block 0000 000\(seq)", receivedAt: Timestamp(milliseconds: 1_795_000_000_000)))
+            }
+            // 7 is an overload: its record and the end of its entry are one transaction.
+            _ = try store.commit(sampleContent(7), images: [image(7)], settling: [ids[0]])
+            // 8 was decided ok.
+            try store.settleJournal([ids[1]])
+        }
+        // After a restart (here: the store reopened) only 9 is still waiting, with its block.
+        let again = try openStore(dir, key: key)
+        let left = try again.journaledWeighings()
+        #expect(left.map(\.id) == [ids[2]] && left.map(\.controllerSeq) == [9] && left.map(\.block) == ["block 0000 0009"])
+        #expect(try again.recordCount() == 1)
+        // What sqlite3 sees agrees.
+        let rows = try sqlite(dir.path + "/evidence.sqlite", "SELECT controller_seq FROM pending_weighings")
+        #expect(rows.stdout == "9\n")
+    }
+}
