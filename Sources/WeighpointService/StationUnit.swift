@@ -123,6 +123,8 @@ public final class StationUnit: @unchecked Sendable {
     /// The journal entry of each pending weighing, by controller sequence (EvidenceStore
     /// `journalWeighing`): settled when it is decided.
     private var journal: [UInt64: Int64] = [:]
+    /// Weighings taken over from before a stop: their frames and reads were not kept.
+    private var takenOver: Set<UInt64> = []
     private var wimState = "not started"
     private let encoders: [String: JPEGEncoder]
     private let pictureRenderer: TextRenderer?
@@ -296,6 +298,7 @@ public final class StationUnit: @unchecked Sendable {
             lock.withLock {
                 pending.append(w)
                 journal[w.seq] = e.id
+                takenOver.insert(w.seq)
                 receivedAt[w.seq] = ClockState.now()
             }
             taken.append(w.seq)
@@ -430,12 +433,14 @@ public final class StationUnit: @unchecked Sendable {
                 metrics.add("weighpoint_association_misses_total")
             }
             var stored: StoredRecord?
-            let (received, journalID) = lock.withLock { (receivedAt.removeValue(forKey: w.seq), journal.removeValue(forKey: w.seq)) }
+            let (received, journalID, restarted) = lock.withLock {
+                (receivedAt.removeValue(forKey: w.seq), journal.removeValue(forKey: w.seq), takenOver.remove(w.seq) != nil)
+            }
             let recognized = recognition?.take(w.seq) ?? [:]
             if assessment.decision != .ok {
                 // The record and the end of the weighing's journal entry are one transaction. A
                 // record the store refused leaves the entry for the next start.
-                stored = await commit(w, assessment, front: front, rear: rear, hits: hits, recognized: recognized, settling: journalID)
+                stored = await commit(w, assessment, front: front, rear: rear, hits: hits, recognized: recognized, settling: journalID, restarted: restarted)
                 if stored != nil { onRecordTiming(received ?? now, deadline(of: w), ClockState.now()) }
             } else if let journalID {
                 settled.append(journalID)
@@ -513,7 +518,7 @@ public final class StationUnit: @unchecked Sendable {
     }
 
     private func commit(_ w: Weighing, _ a: OverloadAssessment, front: PlateRead?, rear: PlateRead?, hits: [WatchHit], recognized: [String: UnitPlateRecognition.Outcome],
-                        settling journalID: Int64?) async -> StoredRecord? {
+                        settling journalID: Int64?, restarted: Bool) async -> StoredRecord? {
         var content = RecordContent.make(weighing: w, assessment: a, front: front, rear: rear, watchHits: hits)
         // A plate the recogniser could not read surely enough: what it saw, and the plate's
         // region of the frame it read best, for a person to check.
@@ -533,6 +538,10 @@ public final class StationUnit: @unchecked Sendable {
         }
         for c in config.cameras where c.lane == w.lane {
             guard let ring = rings[c.id] else { continue }
+            if restarted {
+                lost(c.id, c.role.rawValue, "the unit stopped before this weighing was decided and its frames were not kept")
+                continue
+            }
             let expected = c.camera.expectedTime(of: w) ?? w.time
             if let s = cameraServices[c.id], s.state.hasPrefix("down") {
                 lost(c.id, c.role.rawValue, "camera \(s.state)")
