@@ -185,25 +185,33 @@ import WeighpointTesting
         #expect(second.gaps == [3...7])
     }
 
-    @Test func theLinkComesBackAfterTheControllerRestarts() throws {
-        let p = try profile("generic-wim-v1")
+    /// A driver on a controller that delivers `before`, goes away and comes back (a new
+    /// simulator on the same port) with `after`; the events once all arrived, and the restarted
+    /// simulator's pending count.
+    func acrossAControllerRestart(_ p: WIMProfile, before: [WIMRecord], after: [WIMRecord]) throws -> (log: EventLog, pending: Int) {
         let port = freePort()
         var sim = try WIMSimulator(profile: p, transport: .tcp(host: "127.0.0.1", port: port))
         try sim.start()
         let log = EventLog()
         let driver = WIMDriver(settings(p, .tcp(host: "127.0.0.1", port: port))) { log.append($0) }
         driver.start()
-        for r in traffic(3) { sim.enqueue(r) }
-        #expect(eventually { log.records.count == 3 })
+        for r in before { sim.enqueue(r) }
+        #expect(eventually { log.records.count == before.count })
         sim.stop()
         #expect(eventually { log.disconnects > 0 })
         sim = try WIMSimulator(profile: p, transport: .tcp(host: "127.0.0.1", port: port))
         try sim.start()
-        for r in traffic(3, first: 4) { sim.enqueue(r) }
-        #expect(eventually { log.records.count == 6 })
+        for r in after { sim.enqueue(r) }
+        #expect(eventually { log.records.count == before.count + after.count })
         driver.stop()
         sim.stop()
+        return (log, sim.pendingCount)
+    }
+
+    @Test func theLinkComesBackAfterTheControllerRestarts() throws {
+        let (log, _) = try acrossAControllerRestart(try profile("generic-wim-v1"), before: traffic(3), after: traffic(3, first: 4))
         #expect(log.sequences == Array(1...6))
+        #expect(log.resets.isEmpty)
     }
 
     /// A controller that lost its numbering in a restart counts from 1 again: its vehicles are
@@ -211,29 +219,13 @@ import WeighpointTesting
     /// old number, and the ready-flag handshake acknowledged each as a duplicate, unread).
     @Test(arguments: ["generic-wim-v1", "acme-x2"])
     func aControllerCountingFromTheStartAgainIsFollowed(name: String) throws {
-        let p = try profile(name)
-        let port = freePort()
-        var sim = try WIMSimulator(profile: p, transport: .tcp(host: "127.0.0.1", port: port))
-        try sim.start()
-        let log = EventLog()
-        let driver = WIMDriver(settings(p, .tcp(host: "127.0.0.1", port: port))) { log.append($0) }
-        driver.start()
-        for r in traffic(5) { sim.enqueue(r) }
-        #expect(eventually { log.records.count == 5 })
-        sim.stop()
-        #expect(eventually { log.disconnects > 0 })
-        sim = try WIMSimulator(profile: p, transport: .tcp(host: "127.0.0.1", port: port))
-        try sim.start()
         let after = traffic(3, seed: 9)
-        for r in after { sim.enqueue(r) }
-        #expect(eventually { log.records.count == 8 })
-        driver.stop()
-        sim.stop()
+        let (log, pending) = try acrossAControllerRestart(try profile(name), before: traffic(5), after: after)
         #expect(log.sequences == [1, 2, 3, 4, 5, 1, 2, 3])
         #expect(log.records.suffix(3).map(\.axleLoadsKg) == after.map(\.axleLoadsKg))
         #expect(log.resets == ["5→\(name == "acme-x2" ? 1 : 3)"], "counter: the newest is 3; ready flag: the record shown is 1")
         #expect(log.duplicates.isEmpty && log.gaps.isEmpty)
-        #expect(sim.pendingCount == 0, "every new record acknowledged")
+        #expect(pending == 0, "every new record acknowledged")
     }
 
     @Test func wrongMapIsRefusedAtConnect() throws {
