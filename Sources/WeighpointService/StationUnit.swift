@@ -275,9 +275,6 @@ public final class StationUnit: @unchecked Sendable {
     /// kept for a restart follows the new numbering.
     private var numberingRestarted = false
 
-    /// Where the WIM driver resumes: the controller sequence last decided (written at every
-    /// decision batch and at shutdown), and never below the newest record's, so a weighing that
-    /// was decided before a restart is not read and recorded twice.
     /// Puts the journalled weighings back among the pending ones; returns their sequences.
     private func takeOverJournal(_ profile: WIMProfile) -> [UInt64] {
         let entries: [(id: Int64, controllerSeq: UInt64, block: String)]
@@ -309,6 +306,9 @@ public final class StationUnit: @unchecked Sendable {
         return taken
     }
 
+    /// Where the WIM driver resumes: the controller sequence last decided (written at every
+    /// decision batch and at shutdown), and never below the newest record's, so a weighing that
+    /// was decided before a restart is not read and recorded twice.
     private func resumeSequence() -> UInt64? {
         let fromState = (try? String(contentsOfFile: statePath, encoding: .utf8)).flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         let fromRecords = (try? store.lastRecord())??.json?["weighing"]?["controller_seq"]?.intValue.map { UInt64($0) }
