@@ -133,14 +133,13 @@ public final class PlateRecognizer: @unchecked Sendable {
             // The colour narrows the layouts (GA 36 issues green plates only for new-energy
             // vehicles, blue only standard ones); if none of those fits, any layout may.
             let color = Self.color(p.color)
+            let box = PlateBox(x: Int(p.box.0), y: Int(p.box.1), width: Int(p.box.2), height: Int(p.box.3))
             if p.rows == 2 {
                 // Read as a two-row plate: its layouts only, and any Chinese character after
                 // the province stands for 挂.
                 let folded = m.foldingChinese(into: "挂", from: Self.twoRowSerialStep) ?? m
-                return DetectedPlate(
-                    box: PlateBox(x: Int(p.box.0), y: Int(p.box.1), width: Int(p.box.2), height: Int(p.box.3)), detectorScore: Double(p.score),
-                    color: color, rows: 2, reading: PlateDecoder.constrained(folded, kinds: Self.twoRowKinds, perStep: 16),
-                    bestPath: PlateDecoder.greedy(folded))
+                return DetectedPlate(box: box, detectorScore: Double(p.score), color: color, rows: 2,
+                                     reading: PlateDecoder.constrained(folded, kinds: Self.twoRowKinds, perStep: 16), bestPath: PlateDecoder.greedy(folded))
             }
             var reading = PlateDecoder.constrained(m, kinds: Plate.Kind.issued(in: color), perStep: 16)
             if reading == nil, var any = PlateDecoder.constrained(m) {
@@ -149,9 +148,7 @@ public final class PlateRecognizer: @unchecked Sendable {
                 if color != .unknown { any.confidence /= 2 }
                 reading = any
             }
-            return DetectedPlate(
-                box: PlateBox(x: Int(p.box.0), y: Int(p.box.1), width: Int(p.box.2), height: Int(p.box.3)), detectorScore: Double(p.score),
-                color: color, rows: 1, reading: reading, bestPath: PlateDecoder.greedy(m))
+            return DetectedPlate(box: box, detectorScore: Double(p.score), color: color, rows: 1, reading: reading, bestPath: PlateDecoder.greedy(m))
         }
         // A box read both as a single-row and as a two-row plate: the surer reading.
         var unique: [DetectedPlate] = []

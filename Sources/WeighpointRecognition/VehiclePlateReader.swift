@@ -38,8 +38,8 @@ public final class VehiclePlateReader: @unchecked Sendable {
     }
 
     /// The plates seen in `frames`, the likeliest (most frames, surest) first. Frames that fail
-    /// to decode are skipped (and counted out of `framesRead`). One frame's pixels are held at a
-    /// time: the frame a crop is cut from is decoded again for it.
+    /// to decode are skipped (and counted out of `framesRead`). Frames are not kept decoded
+    /// while they are read: the frames crops are cut from are decoded again, once each.
     public func read(_ frames: [CapturedFrame], roi: PlateBox? = nil) -> [VehiclePlate] {
         var sightings: [Sighting] = []
         var read = 0
@@ -56,6 +56,8 @@ public final class VehiclePlateReader: @unchecked Sendable {
         }
         let weighed = groups.enumerated().map { i, g in (g, g.reduce(0) { $0 + max($1.reading.confidence, 1e-3) }, i) }
             .sorted { ($0.1, -$0.2) > ($1.1, -$1.2) }.map { ($0.0, $0.1) }
+        // The frames crops are cut from, decoded once each.
+        var decoded: [Int: (rgb: [UInt8], width: Int, height: Int)] = [:]
         return weighed.compactMap { group, _ -> VehiclePlate? in
             guard var voted = PlateVote.combine(group.map(\.reading)) else { return nil }
             let best = group[0]
@@ -64,7 +66,8 @@ public final class VehiclePlateReader: @unchecked Sendable {
             // As for one frame: a plate its colour contradicts is kept for review, at half confidence.
             let color = colorWeight.max { ($0.value, $1.key.rawValue) < ($1.value, $0.key.rawValue) }?.key ?? .unknown
             if color != .unknown, !voted.kind.colors.contains(color) { voted.confidence /= 2 }
-            let crop = (try? PlateRecognizer.rgb(frames[best.frame])).flatMap { try? cropJPEG($0.rgb, width: $0.width, height: $0.height, box: best.box) }
+            if decoded[best.frame] == nil { decoded[best.frame] = try? PlateRecognizer.rgb(frames[best.frame]) }
+            let crop = decoded[best.frame].flatMap { try? cropJPEG($0.rgb, width: $0.width, height: $0.height, box: best.box) }
             return VehiclePlate(
                 reading: voted, color: color, box: best.box, time: frames[best.frame].time,
                 frames: Set(group.map(\.frame)).count, framesRead: read, crop: crop, candidates: Self.candidates(voted))

@@ -120,11 +120,16 @@ public final class StationUnit: @unchecked Sendable {
     private var driver: WIMDriver?
     private let lock = NSLock()
     private var pending: [Weighing] = []
-    /// The journal entry of each pending weighing, by controller sequence (EvidenceStore
-    /// `journalWeighing`): settled when it is decided.
-    private var journal: [UInt64: Int64] = [:]
-    /// Weighings taken over from before a stop: their frames and reads were not kept.
-    private var takenOver: Set<UInt64> = []
+    /// What the unit knows of a pending weighing beside the weighing itself.
+    struct Arrival {
+        var receivedAt: Timestamp
+        /// Its journal entry (EvidenceStore `journalWeighing`), settled when it is decided.
+        var journalID: Int64?
+        /// Taken over from before a stop: its frames and reads were not kept.
+        var takenOver = false
+    }
+    /// By controller sequence, for each pending weighing.
+    private var arrivals: [UInt64: Arrival] = [:]
     private var wimState = "not started"
     private let encoders: [String: JPEGEncoder]
     private let pictureRenderer: TextRenderer?
@@ -136,7 +141,6 @@ public final class StationUnit: @unchecked Sendable {
     /// Called after each record is durable: when its weighing arrived from the controller, when
     /// it became decidable (every read could have arrived), and when the record was durable.
     public var onRecordTiming: @Sendable (_ received: Timestamp, _ due: Timestamp, _ durable: Timestamp) -> Void = { _, _, _ in }
-    private var receivedAt: [UInt64: Timestamp] = [:]
     /// Called with each decision as it is made (the demo prints them).
     public var onDecision: @Sendable (Weighing, OverloadAssessment, PlateRead?, PlateRead?, StoredRecord?) -> Void = { _, _, _, _, _ in }
 
@@ -294,9 +298,7 @@ public final class StationUnit: @unchecked Sendable {
             let w = calibration.apply(to: profile.decode(block).weighing(profile))
             lock.withLock {
                 pending.append(w)
-                journal[w.seq] = e.id
-                takenOver.insert(w.seq)
-                receivedAt[w.seq] = ClockState.now()
+                arrivals[w.seq] = Arrival(receivedAt: ClockState.now(), journalID: e.id, takenOver: true)
             }
             taken.append(w.seq)
         }
@@ -333,16 +335,16 @@ public final class StationUnit: @unchecked Sendable {
             let w = calibration.apply(to: rec.weighing(profile))
             // Journalled before the driver acknowledges it (this runs before the acknowledgement):
             // from here a crash leaves the weighing to the next start, not lost.
+            let received = ClockState.now()
             var id: Int64?
             do {
-                id = try store.journalWeighing(controllerSeq: rec.sequence, block: WIMTrace.line(rec.rawBlock), receivedAt: ClockState.now())
+                id = try store.journalWeighing(controllerSeq: rec.sequence, block: WIMTrace.line(rec.rawBlock), receivedAt: received)
             } catch {
                 log.critical("weighing not journalled: lost if the unit stops before deciding it", metadata: ["controller_seq": "\(w.seq)", "error": "\(error)"])
             }
             lock.withLock {
-                if let id { journal[w.seq] = id }
                 pending.append(w)
-                receivedAt[w.seq] = ClockState.now()
+                arrivals[w.seq] = Arrival(receivedAt: received, journalID: id)
                 lastWeighing = (w.seq, w.time)
             }
             metrics.add("weighpoint_weighings_total")
@@ -433,16 +435,15 @@ public final class StationUnit: @unchecked Sendable {
                 metrics.add("weighpoint_association_misses_total")
             }
             var stored: StoredRecord?
-            let (received, journalID, restarted) = lock.withLock {
-                (receivedAt.removeValue(forKey: w.seq), journal.removeValue(forKey: w.seq), takenOver.remove(w.seq) != nil)
-            }
+            let arrival = lock.withLock { arrivals.removeValue(forKey: w.seq) }
             let recognized = recognition?.take(w.seq) ?? [:]
             if assessment.decision != .ok {
                 // The record and the end of the weighing's journal entry are one transaction. A
                 // record the store refused leaves the entry for the next start.
-                stored = await commit(w, assessment, front: front, rear: rear, hits: hits, recognized: recognized, settling: journalID, restarted: restarted)
-                if stored != nil { onRecordTiming(received ?? now, deadline(of: w), ClockState.now()) }
-            } else if let journalID {
+                stored = await commit(w, assessment, front: front, rear: rear, hits: hits, recognized: recognized,
+                                      settling: arrival?.journalID, restarted: arrival?.takenOver ?? false)
+                if stored != nil { onRecordTiming(arrival?.receivedAt ?? now, deadline(of: w), ClockState.now()) }
+            } else if let journalID = arrival?.journalID {
                 settled.append(journalID)
             }
             log.info("decision", metadata: [
@@ -528,8 +529,7 @@ public final class StationUnit: @unchecked Sendable {
         if !unsure.isEmpty && (front == nil || rear == nil) {
             content["plate_candidates"] = .array(unsure.compactMap { $0.value.candidates })
             reviewCrops = unsure.compactMap { camera, o in
-                guard let crop = o.crop, let time = o.cropTime else { return nil }
-                return EvidenceImage(role: "plate_crop", camera: camera, capturedAt: time, bytes: crop)
+                o.crop.map { EvidenceImage(role: "plate_crop", camera: camera, capturedAt: $0.at, bytes: $0.jpeg) }
             }
         }
         var missing: [JSONValue] = []

@@ -21,9 +21,8 @@ final class UnitPlateRecognition: @unchecked Sendable {
     /// What a job found, for the weighing's record.
     struct Outcome {
         var read: PlateRead?
-        var crop: [UInt8]?
-        /// When the crop's frame was taken.
-        var cropTime: Timestamp?
+        /// The plate's region of the frame read best, and when that frame was taken.
+        var crop: (jpeg: [UInt8], at: Timestamp)?
         /// Below the threshold: what a person should check.
         var candidates: JSONValue?
     }
@@ -92,7 +91,7 @@ final class UnitPlateRecognition: @unchecked Sendable {
         let accepted = lock.withLock { () -> Bool in
             scheduled[job.seq, default: []].insert(job.camera.id)
             guard jobs.count < capacity else {
-                outcomes[job.seq, default: [:]][job.camera.id] = Outcome(read: nil, crop: nil, cropTime: nil, candidates: nil)
+                outcomes[job.seq, default: [:]][job.camera.id] = Outcome(read: nil, crop: nil, candidates: nil)
                 return false
             }
             jobs.append(job)
@@ -134,7 +133,7 @@ final class UnitPlateRecognition: @unchecked Sendable {
             if let read = outcome.read {
                 lock.withLock {
                     crops = crops.filter { $0.value.at.microseconds(to: read.time) < 120_000_000 }
-                    if let c = outcome.crop { crops[read] = (c, read.time) }
+                    if let c = outcome.crop { crops[read] = c }
                 }
                 onRead(read)
             }
@@ -149,19 +148,19 @@ final class UnitPlateRecognition: @unchecked Sendable {
         metrics.set("weighpoint_recognition_last_ms", [("camera", job.camera.id)], Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1000)
         guard let best = plates.first else {
             metrics.add("weighpoint_recognitions_total", [("camera", job.camera.id), ("outcome", "none")])
-            return Outcome(read: nil, crop: nil, cropTime: nil, candidates: .object(["camera": .string(job.camera.id), "frames": .int(Int64(job.frames.count)), "candidates": .array([]), "confidence": .null]))
+            return Outcome(read: nil, crop: nil, candidates: .object(["camera": .string(job.camera.id), "frames": .int(Int64(job.frames.count)), "candidates": .array([]), "confidence": .null]))
         }
         let r = best.reading
         guard r.confidence >= threshold else {
             metrics.add("weighpoint_recognitions_total", [("camera", job.camera.id), ("outcome", "low_confidence")])
             log.info("plate below threshold", metadata: ["controller_seq": "\(job.seq)", "camera": "\(job.camera.id)", "candidates": "\(best.candidates)", "confidence": "\(r.confidence)"])
-            return Outcome(read: nil, crop: best.crop, cropTime: best.time, candidates: .object([
+            return Outcome(read: nil, crop: best.crop.map { ($0, best.time) }, candidates: .object([
                 "camera": .string(job.camera.id), "frames": .int(Int64(best.frames)), "confidence": .double((r.confidence * 10_000).rounded() / 10_000),
                 "candidates": .array(best.candidates.map(JSONValue.string)), "color": .string(best.color.rawValue),
             ]))
         }
         metrics.add("weighpoint_recognitions_total", [("camera", job.camera.id), ("outcome", "read")])
         let read = PlateRead(camera: job.camera.id, time: best.time, text: r.text, color: best.color, confidence: r.confidence, alternatives: r.characters, box: best.box, recognizer: modelID)
-        return Outcome(read: read, crop: best.crop, cropTime: best.time, candidates: nil)
+        return Outcome(read: read, crop: best.crop.map { ($0, best.time) }, candidates: nil)
     }
 }
