@@ -1,15 +1,24 @@
 /// Parses JSON text into a `JSONValue`: integers without a fraction or exponent stay `.int`,
-/// so a record read back re-serialises to the same canonical bytes. Nil for malformed input.
-public func parseJSON(_ bytes: [UInt8]) -> JSONValue? {
-    var p = JSONReader(bytes: bytes)
+/// so a record read back re-serialises to the same canonical bytes. Nil for malformed input,
+/// for an object that names a key twice, and for nesting deeper than `maxDepth` arrays and
+/// objects: the reader recurses once per level, so without that bound a body of 50 000 `[`
+/// posted to the unit overflowed the thread's stack and killed the daemon.
+public func parseJSON(_ bytes: [UInt8], maxDepth: Int = jsonMaxDepth) -> JSONValue? {
+    var p = JSONReader(bytes: bytes, maxDepth: maxDepth)
     guard let v = p.value() else { return nil }
     p.skipSpace()
     return p.i == bytes.count ? v : nil
 }
 
+/// The deepest nesting `parseJSON` accepts. Records, envelopes, acknowledgements and plate
+/// reads nest at most five levels; 64 leaves room and costs a few kilobytes of stack.
+public let jsonMaxDepth = 64
+
 private struct JSONReader {
     let bytes: [UInt8]
+    let maxDepth: Int
     var i = 0
+    var depth = 0
 
     mutating func skipSpace() {
         while i < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i += 1 }
@@ -20,6 +29,9 @@ private struct JSONReader {
         guard i < bytes.count else { return nil }
         switch bytes[i] {
         case UInt8(ascii: "{"):
+            guard depth < maxDepth else { return nil }
+            depth += 1
+            defer { depth -= 1 }
             i += 1
             var o: [String: JSONValue] = [:]
             skipSpace()
@@ -30,7 +42,7 @@ private struct JSONReader {
                 skipSpace()
                 guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { return nil }
                 i += 1
-                guard let v = value() else { return nil }
+                guard let v = value(), o[k] == nil else { return nil }
                 o[k] = v
                 skipSpace()
                 guard i < bytes.count else { return nil }
@@ -39,6 +51,9 @@ private struct JSONReader {
                 return nil
             }
         case UInt8(ascii: "["):
+            guard depth < maxDepth else { return nil }
+            depth += 1
+            defer { depth -= 1 }
             i += 1
             var a: [JSONValue] = []
             skipSpace()

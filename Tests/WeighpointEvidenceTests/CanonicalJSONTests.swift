@@ -27,4 +27,22 @@ import Testing
         let v = JSONValue.object(["b": .array([.int(1), .null, .bool(true), .double(0.5)]), "a": .object(["z": .string("x"), "y": .int(-3)])])
         #expect(v.canonicalText == #"{"a":{"y":-3,"z":"x"},"b":[1,null,true,0.5]}"#)
     }
+
+    @Test func parserRefusesDeepNestingInsteadOfOverflowingTheStack() {
+        // The body that killed the daemon: 50 KB of "[" (the reader recursed once per level).
+        #expect(parseJSON(Array(repeating: UInt8(ascii: "["), count: 50_000)) == nil)
+        #expect(parseJSON(Array(String(repeating: "{\"a\":", count: 50_000).utf8)) == nil)
+        let atLimit = String(repeating: "[", count: jsonMaxDepth) + String(repeating: "]", count: jsonMaxDepth)
+        #expect(parseJSON(Array(atLimit.utf8)) != nil)
+        let over = "[" + atLimit + "]"
+        #expect(parseJSON(Array(over.utf8)) == nil)
+        #expect(parseJSON(Array(#"{"a":[[1]]}"#.utf8), maxDepth: 2) == nil)
+        #expect(parseJSON(Array(#"{"a":[1]}"#.utf8), maxDepth: 2)?["a"] == .array([.int(1)]))
+    }
+
+    @Test func parserRefusesDuplicateKeys() {
+        // {"plate":"A","plate":"B"} would otherwise mean whichever the reader kept last.
+        #expect(parseJSON(Array(#"{"plate":"苏A12345","plate":"苏B00000"}"#.utf8)) == nil)
+        #expect(parseJSON(Array(#"{"a":{"x":1},"b":{"x":1}}"#.utf8)) != nil)
+    }
 }
