@@ -47,6 +47,9 @@ let package = Package(
 
         // Pure domain: plates, limits, assessment, association. No Foundation, no Glibc.
         .target(name: "WeighpointCore"),
+        // The operating system's door for files and clocks: syscalls with EINTR and typed errors,
+        // durable file replacement, injectable clocks, worker threads.
+        .target(name: "WeighpointSystem", dependencies: ["WeighpointCore"]),
         // The `weighpoint replay` JSON Lines format (SCENARIOS.md) on top of the core.
         .target(name: "WeighpointScenario", dependencies: ["WeighpointCore"]),
 
@@ -56,7 +59,7 @@ let package = Package(
         .target(name: "WeighpointCapture", dependencies: ["WeighpointCore", "CV4L2", "CTurboJPEG", "CFreeType"]),
         .target(
             name: "WeighpointEvidence",
-            dependencies: ["WeighpointCore", "COpenSSL", "CLinux", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["WeighpointCore", "WeighpointSystem", "COpenSSL", "CLinux", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "WeighpointConsole", dependencies: ["WeighpointCore", "CSerialPort", "COpenSSL"]),
         // Built-in plate recognition: frames in, GA 36 readings (decoded and voted in the core) out.
         .target(name: "WeighpointRecognition", dependencies: ["WeighpointCore", "WeighpointCapture", "WeighpointEvidence", "CPlateRecognizer"]),
@@ -82,12 +85,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
         // Simulators and synthetic data shared by tests, the demo and benchmarks.
-        .target(name: "WeighpointTesting", dependencies: ["WeighpointCore", "WeighpointModbus", "WeighpointConsole"]),
+        .target(
+            name: "WeighpointTesting",
+            dependencies: [
+                "WeighpointCore", "WeighpointModbus", "WeighpointConsole", "WeighpointService", "WeighpointSystem", "WeighpointCapture",
+                "WeighpointEvidence", .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "WeighpointService",
             dependencies: [
                 "WeighpointCore", "WeighpointModbus", "WeighpointCapture", "WeighpointEvidence",
-                "WeighpointConsole", "WeighpointUplink", "WeighpointRecognition",
+                "WeighpointConsole", "WeighpointUplink", "WeighpointRecognition", "WeighpointSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,4 +1,5 @@
 import Foundation
+import WeighpointSystem
 import GRDB
 import Glibc
 
@@ -166,35 +167,5 @@ public final class CaseLedger: @unchecked Sendable {
     public static func verify(_ directory: String) -> [ChainProblem] {
         let devices = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/devices")) ?? []).sorted()
         return devices.flatMap { EvidenceStore.verifyDirectory(directory + "/devices/" + $0) }
-    }
-}
-
-/// Writes `bytes` to `path` so that it survives a power cut: a temporary file, fsync, rename,
-/// then the directory fsynced. Readers see the old content or the new, never a part.
-public func durableWrite(_ bytes: [UInt8], to path: String) throws {
-    let dir = (path as NSString).deletingLastPathComponent
-    let tmp = dir + "/." + (path as NSString).lastPathComponent + ".tmp"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { throw StoreError.io(tmp, String(cString: strerror(errno))) }
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-        if n < 0 && errno == EINTR { continue }
-        guard n >= 0 else {
-            close(fd)
-            throw StoreError.io(tmp, String(cString: strerror(errno)))
-        }
-        offset += n
-    }
-    guard fsync(fd) == 0 else {
-        close(fd)
-        throw StoreError.io(tmp, "fsync: \(String(cString: strerror(errno)))")
-    }
-    close(fd)
-    guard rename(tmp, path) == 0 else { throw StoreError.io(path, "rename: \(String(cString: strerror(errno)))") }
-    let dfd = open(dir, O_RDONLY | O_DIRECTORY)
-    if dfd >= 0 {
-        fsync(dfd)
-        close(dfd)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Glibc
 import WeighpointCore
+import WeighpointSystem
 
 /// An image to keep as evidence with a record.
 public struct EvidenceImage: Sendable {

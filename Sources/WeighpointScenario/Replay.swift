@@ -1,38 +1,23 @@
 import WeighpointCore
 
-/// The outcome for one weighing of a replay: association plus assessment.
-public struct ReplayDecision: Sendable {
-    public let weighing: Weighing
-    public let front: PlateRead?
-    public let rear: PlateRead?
-    public let assessment: OverloadAssessment
-    /// Watch-list hits of the associated plates; they never change the decision.
-    public let watchHits: [WatchHit]
-}
+/// The outcome for one weighing of a replay: the core's decision step.
+public typealias ReplayDecision = VehicleDecision
 
 extension Scenario {
     /// Runs the decision core over the scenario: association, plate matching, assessment.
     /// One decision per weighing, in input order. Deterministic: no clock, no I/O.
     public func replay() -> [ReplayDecision] {
-        let ws = weighings.map(\.weighing)
-        let rs = reads.map(\.read)
-        let plates = Associator(cameras: station.cameras, windowMilliseconds: station.matchWindowMs).associate(ws, rs)
-        let assessor = Assessor(rules: station.rules, permits: PermitBook(permits))
         var listNames: [String] = []
         var entriesByList: [String: [String]] = [:]
         for e in watchEntries {
             if entriesByList[e.list] == nil { listNames.append(e.list) }
             entriesByList[e.list, default: []].append(e.plate)
         }
-        let watchLists = listNames.map { WatchList(name: $0, plates: entriesByList[$0]!) }
-        return zip(ws, plates).map { w, p in
-            let front = p.front.map { rs[$0] }
-            let rear = p.rear.map { rs[$0] }
-            let read = [front, rear].compactMap { $0?.normalized }
-            let assessment = assessor.assess(w, plates: read)
-            let hits = watchLists.flatMap { $0.hits(for: read) }
-            return ReplayDecision(weighing: w, front: front, rear: rear, assessment: assessment, watchHits: hits)
-        }
+        let decider = Decider(
+            associator: Associator(cameras: station.cameras, windowMilliseconds: station.matchWindowMs),
+            assessor: Assessor(rules: station.rules, permits: PermitBook(permits)),
+            watchLists: listNames.map { WatchList(name: $0, plates: entriesByList[$0]!) })
+        return decider.decide(weighings.map(\.weighing), reads: reads.map(\.read))
     }
 }
 

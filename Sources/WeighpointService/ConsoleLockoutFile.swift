@@ -3,6 +3,7 @@ import Logging
 import WeighpointConsole
 import WeighpointCore
 import WeighpointEvidence
+import WeighpointSystem
 
 /// The console's failed logins and lock in the data directory (`console-lockout.json`), written
 /// durably at every failure, so that restarting the unit or cutting its power gives a PIN

@@ -21,27 +21,17 @@ public final class UnitConsoleHost: ConsoleHost, @unchecked Sendable {
     public func now() -> Timestamp { ClockState.now() }
 
     public func status() -> ConsoleStatus {
-        let (_, h) = unit.health()
+        let h = unit.health()
         let clock = ClockState.read()
-        var cameras: [(id: String, state: String, frames: Int)] = []
-        if case .object(let cams)? = h["cameras"] {
-            for c in unit.config.cameras {
-                cameras.append((c.id, cams[c.id]?["state"]?.stringValue ?? "?", Int(cams[c.id]?["frames"]?.intValue ?? 0)))
-            }
-        }
-        let backlog = Int(h["delivery_backlog"]?.intValue ?? 0)
-        // health() has just measured the oldest unacknowledged record's age.
-        let age = backlog > 0 ? unit.metrics.value("weighpoint_delivery_oldest_age_seconds") : nil
-        var alarms: [String] = []
-        if case .array(let a)? = h["alarms"] { alarms = a.compactMap(\.stringValue) }
-        if case .array(let d)? = h["degraded"] { alarms += d.compactMap(\.stringValue).map { "degraded: \($0)" } }
-        if !clock.synchronised { alarms.append("clock not synchronised") }
+        let cameras = unit.config.cameras.map { c in (id: c.id, state: h.cameras[c.id]?.state ?? "?", frames: h.cameras[c.id]?.frames ?? 0) }
+        let alarms = h.alarms + h.degraded.map { "degraded: \($0)" }
+        let clockAlarm = clock.synchronised ? [] : ["clock not synchronised"]
         return ConsoleStatus(
             softwareVersion: unit.software.version, executableSHA256: unit.software.executableSHA256, startedAt: unit.startedAt,
             clockSynchronised: clock.synchronised, clockMaxErrorMicroseconds: clock.maxErrorMicroseconds,
-            clockEstimatedErrorMicroseconds: clock.estimatedErrorMicroseconds, wim: h["wim"]?.stringValue ?? "?", lastWeighing: unit.latestWeighing,
-            cameras: cameras, store: h["store"]?.stringValue ?? "?", records: (try? unit.store.recordCount()) ?? 0,
-            newestRecord: (try? unit.store.lastRecord())??.seq, deliveryBacklog: backlog, oldestUnacknowledgedAgeSeconds: age, alarms: alarms)
+            clockEstimatedErrorMicroseconds: clock.estimatedErrorMicroseconds, wim: h.wim, lastWeighing: unit.latestWeighing,
+            cameras: cameras, store: h.store, records: (try? unit.store.recordCount()) ?? 0,
+            newestRecord: (try? unit.store.lastRecord())??.seq, deliveryBacklog: h.deliveryBacklog, oldestUnacknowledgedAgeSeconds: h.oldestUnacknowledgedAgeSeconds, alarms: alarms + clockAlarm)
     }
 
     public func calibration() -> (profile: CalibrationProfile, sha256: String) { unit.calibration.snapshot }

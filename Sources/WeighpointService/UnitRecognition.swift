@@ -4,6 +4,7 @@ import WeighpointCapture
 import WeighpointCore
 import WeighpointEvidence
 import WeighpointRecognition
+import WeighpointSystem
 
 /// The built-in recogniser in the running unit: for each weighing and each of its lane's cameras
 /// with `plates = "recognizer"`, the frames nearest the camera's expected time are read on a
@@ -13,19 +14,14 @@ import WeighpointRecognition
 /// (a job that does not fit is dropped and counted, the vehicle then has no read from it).
 final class UnitPlateRecognition: @unchecked Sendable {
     struct Job {
+        var vehicle: PendingVehicle.ID
+        /// The controller's sequence, for the log.
         var seq: UInt64
         var camera: StationConfig.CameraConfig
         var frames: [CapturedFrame]
     }
 
-    /// What a job found, for the weighing's record.
-    struct Outcome {
-        var read: PlateRead?
-        /// The plate's region of the frame read best, and when that frame was taken.
-        var crop: (jpeg: [UInt8], at: Timestamp)?
-        /// Below the threshold: what a person should check.
-        var candidates: JSONValue?
-    }
+    typealias Outcome = RecognitionOutcome
 
     let reader: VehiclePlateReader
     let threshold: Double
@@ -35,16 +31,10 @@ final class UnitPlateRecognition: @unchecked Sendable {
     private let lock = NSLock()
     private var jobs: [Job] = []
     private let capacity = 64
-    private var scheduled: [UInt64: Set<String>] = [:]
-    private var outcomes: [UInt64: [String: Outcome]] = [:]
     /// Plate crops of recent reads, by read: a read may end up with another weighing than the
     /// one it was made for (close followers are associated jointly).
     private var crops: [PlateRead: (jpeg: [UInt8], at: Timestamp)] = [:]
-    private var running = true
-    private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
-    private var onRead: @Sendable (PlateRead) -> Void = { _ in }
-    private var started = false
+    private var worker: WorkerThread?
 
     init(settings: StationConfig.Recognizer, metrics: UnitMetrics, logger: Logger) throws {
         var s = PlateRecognizer.Settings()
@@ -62,84 +52,47 @@ final class UnitPlateRecognition: @unchecked Sendable {
         logger.info("plate recogniser", metadata: ["model": "\(modelID)", "threshold": "\(threshold)", "detect_sides": "\(s.detectSides)", "fallback_sides": "\(s.fallbackSides)", "edge_search": "\(s.edgeSearch)"])
     }
 
-    /// Starts the recogniser's thread; `onRead` gets each read that reached the threshold.
-    func start(onRead: @escaping @Sendable (PlateRead) -> Void) {
-        self.onRead = onRead
-        started = true
-        let t = Thread { [self] in
-            loop()
-            finished.signal()
+    /// Starts the recogniser's thread. `onRead` gets each read that reached the threshold, and
+    /// then `onOutcome` what the job found (the read is among the unit's reads before the vehicle
+    /// counts as read).
+    func start(onRead: @escaping @Sendable (PlateRead) -> Void, onOutcome: @escaping @Sendable (PendingVehicle.ID, String, Outcome) -> Void) {
+        let w = WorkerThread(name: "plate-recogniser") { [self] worker in
+            while worker.isRunning {
+                guard let job = lock.withLock({ jobs.isEmpty ? nil : jobs.removeFirst() }) else {
+                    worker.pause(milliseconds: 200)
+                    continue
+                }
+                let outcome = run(job)
+                if let read = outcome.read {
+                    lock.withLock {
+                        crops = crops.filter { $0.value.at.microseconds(to: read.time) < 120_000_000 }
+                        if let c = outcome.crop { crops[read] = c }
+                    }
+                    onRead(read)
+                }
+                onOutcome(job.vehicle, job.camera.id, outcome)
+            }
         }
-        t.name = "plate-recogniser"
-        t.start()
+        worker = w
+        w.start()
     }
 
-    func stop() {
-        guard started else { return }
-        lock.withLock { running = false }
-        wake.signal()
-        finished.wait()
-        started = false
-    }
-
-    /// Whether a job for (seq, camera) was already handed in.
-    func isScheduled(_ seq: UInt64, _ camera: String) -> Bool { lock.withLock { scheduled[seq]?.contains(camera) ?? false } }
+    func stop() { worker?.stop() }
 
     /// Hands in a job; false (and counted) when the queue is full.
     @discardableResult
     func submit(_ job: Job) -> Bool {
         let accepted = lock.withLock { () -> Bool in
-            scheduled[job.seq, default: []].insert(job.camera.id)
-            guard jobs.count < capacity else {
-                outcomes[job.seq, default: [:]][job.camera.id] = Outcome(read: nil, crop: nil, candidates: nil)
-                return false
-            }
+            guard jobs.count < capacity else { return false }
             jobs.append(job)
             return true
         }
-        if accepted { wake.signal() } else { metrics.add("weighpoint_recognitions_total", [("camera", job.camera.id), ("outcome", "dropped")]) }
+        if accepted { worker?.wake() } else { metrics.add("weighpoint_recognitions_total", [("camera", job.camera.id), ("outcome", "dropped")]) }
         return accepted
-    }
-
-    /// True when every camera of `cameras` has an outcome for the weighing.
-    func isFinished(_ seq: UInt64, cameras: [String]) -> Bool {
-        lock.withLock { cameras.allSatisfy { outcomes[seq]?[$0] != nil } }
     }
 
     /// The plate crop of a read the recogniser made.
     func crop(for read: PlateRead) -> [UInt8]? { lock.withLock { crops[read]?.jpeg } }
-
-    /// The outcomes of a weighing, forgotten once taken.
-    func take(_ seq: UInt64) -> [String: Outcome] {
-        lock.withLock {
-            scheduled[seq] = nil
-            return outcomes.removeValue(forKey: seq) ?? [:]
-        }
-    }
-
-    private func loop() {
-        while true {
-            let job: Job? = lock.withLock {
-                guard running else { return nil }
-                return jobs.isEmpty ? nil : jobs.removeFirst()
-            }
-            guard lock.withLock({ running }) else { return }
-            guard let job else {
-                _ = wake.wait(timeout: .now() + .milliseconds(200))
-                continue
-            }
-            let outcome = run(job)
-            // The read is in the unit's reads before the weighing counts as finished.
-            if let read = outcome.read {
-                lock.withLock {
-                    crops = crops.filter { $0.value.at.microseconds(to: read.time) < 120_000_000 }
-                    if let c = outcome.crop { crops[read] = c }
-                }
-                onRead(read)
-            }
-            lock.withLock { outcomes[job.seq, default: [:]][job.camera.id] = outcome }
-        }
-    }
 
     private func run(_ job: Job) -> Outcome {
         let start = ContinuousClock.now

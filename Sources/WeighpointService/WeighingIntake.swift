@@ -1,0 +1,191 @@
+import Foundation
+import Logging
+import WeighpointConsole
+import WeighpointCore
+import WeighpointEvidence
+import WeighpointModbus
+import WeighpointSystem
+
+/// Where weighings come from: the WIM controller over Modbus, or in tests a source in memory.
+public protocol WeighingSource: AnyObject, Sendable {
+    /// Starts delivering events. `resumeAfter` is the last controller sequence already decided
+    /// (nil: none). A `.weighing` event must be delivered before the controller is acknowledged,
+    /// so that a crash in between re-reads the weighing rather than losing it.
+    func start(resumeAfter: UInt64?, onEvent: @escaping @Sendable (WIMEvent) -> Void) throws
+    /// Stops; no event is delivered once it has returned.
+    func stop()
+}
+
+/// The WIM controller over Modbus TCP or RTU (libmodbus), through `WIMDriver`.
+public final class ModbusWeighingSource: WeighingSource, @unchecked Sendable {
+    public let settings: WIMLinkSettings
+    private let lock = NSLock()
+    private var driver: WIMDriver?
+
+    public init(settings: WIMLinkSettings) { self.settings = settings }
+
+    public func start(resumeAfter: UInt64?, onEvent: @escaping @Sendable (WIMEvent) -> Void) {
+        let d = WIMDriver(settings, lastSequence: resumeAfter, onEvent: onEvent)
+        lock.withLock { driver = d }
+        d.start()
+    }
+
+    public func stop() { lock.withLock { driver }?.stop() }
+}
+
+/// Weighing intake: takes each weighing from the source, applies the calibration in force,
+/// journals it before the controller is acknowledged, and adds it to the pending vehicles. At
+/// start it takes over the weighings journalled but not decided before the last stop, and tells
+/// the source where to resume: after the controller sequence last decided (kept in `wim.state`),
+/// never below the newest record's, so that a weighing decided before a restart is not read twice.
+final class WeighingIntake: @unchecked Sendable {
+    let source: any WeighingSource
+    let profile: WIMProfile
+    let store: EvidenceStore
+    let calibration: CalibrationKeeper
+    let vehicles: PendingVehicles
+    let clock: any WallClock
+    let metrics: UnitMetrics
+    let feed: LiveFeed
+    let log: Logger
+    /// The decided controller sequence, kept across restarts.
+    let statePath: String
+
+    private let lock = NSLock()
+    private var linkState = "not started"
+    private var last: (seq: UInt64, time: Timestamp)?
+    private var decidedSequence: UInt64?
+    /// Set when the controller's numbering started again: the decided sequence kept for a
+    /// restart follows the new numbering.
+    private var numberingRestarted = false
+
+    init(source: any WeighingSource, profile: WIMProfile, store: EvidenceStore, calibration: CalibrationKeeper, vehicles: PendingVehicles,
+         clock: any WallClock, metrics: UnitMetrics, feed: LiveFeed, logger: Logger, statePath: String) {
+        self.source = source
+        self.profile = profile
+        self.store = store
+        self.calibration = calibration
+        self.vehicles = vehicles
+        self.clock = clock
+        self.metrics = metrics
+        self.feed = feed
+        self.log = logger
+        self.statePath = statePath
+    }
+
+    /// `not started`, `connected` or `down: <reason>`.
+    var state: String { lock.withLock { linkState } }
+    /// The last weighing received.
+    var latest: (seq: UInt64, time: Timestamp)? { lock.withLock { last } }
+
+    func start() throws {
+        var resume = resumeSequence()
+        // Weighings acknowledged to the controller but not decided when the unit last stopped
+        // (killed, power cut): decided now, from their journalled record blocks.
+        if let newest = takeOverJournal().max() { resume = max(resume ?? 0, newest) }
+        try source.start(resumeAfter: resume) { [weak self] event in self?.handle(event) }
+    }
+
+    func stop() {
+        source.stop()
+        log.info("wim stopped", metadata: ["pending": "\(vehicles.count)"])
+    }
+
+    /// Puts the journalled weighings back among the pending ones; returns their sequences.
+    private func takeOverJournal() -> [UInt64] {
+        let entries: [(id: Int64, controllerSeq: UInt64, block: String)]
+        do {
+            entries = try store.journaledWeighings()
+        } catch {
+            log.critical("weighings journal unreadable: weighings left undecided by the last stop are not decided", metadata: ["error": "\(error)"])
+            return []
+        }
+        var taken: [UInt64] = []
+        for e in entries {
+            guard let block = (try? WIMTrace.parse(e.block, source: "journal \(e.id)"))?.blocks.first, block.count == profile.blockLength else {
+                log.critical("journalled weighing does not decode with the profile in force: kept for inspection", metadata: [
+                    "journal_id": "\(e.id)", "controller_seq": "\(e.controllerSeq)", "profile": "\(profile.name)"])
+                continue
+            }
+            let w = calibration.apply(to: profile.decode(block).weighing(profile))
+            vehicles.add(w, receivedAt: clock.now(), journalID: e.id, takenOver: true)
+            taken.append(w.seq)
+        }
+        if !entries.isEmpty {
+            log.notice("weighings taken over from before a stop", metadata: ["count": "\(taken.count)", "controller_seqs": "\(taken)"])
+        }
+        return taken
+    }
+
+    private func resumeSequence() -> UInt64? {
+        let fromState = (try? String(contentsOfFile: statePath, encoding: .utf8)).flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let fromRecords = (try? store.lastRecord())??.json?["weighing"]?["controller_seq"]?.intValue.map { UInt64($0) }
+        let s = [fromState, fromRecords].compactMap { $0 }.max()
+        log.info("wim resume", metadata: ["after_controller_seq": "\(s.map(String.init) ?? "none")"])
+        return s
+    }
+
+    /// After a decision batch: keeps the highest controller sequence below which nothing is
+    /// pending (weighings are decided in time order, not always in sequence order).
+    func noteDecided(_ batch: [PendingVehicle]) {
+        let stillPending = vehicles.lowestSequence
+        let decidedUpTo = batch.map(\.weighing.seq).filter { s in stillPending.map { s < $0 } ?? true }.max()
+        let save: UInt64? = lock.withLock {
+            if numberingRestarted { decidedSequence = nil }
+            numberingRestarted = false
+            guard let decidedUpTo, decidedUpTo > (decidedSequence ?? 0) else { return nil }
+            decidedSequence = decidedUpTo
+            return decidedUpTo
+        }
+        guard let save else { return }
+        do {
+            try durableWrite(Array("\(save)\n".utf8), to: statePath)
+        } catch {
+            log.error("decided controller sequence not kept: after a restart the controller's records from the last kept one are read again", metadata: ["file": "\(statePath)", "error": "\(error)"])
+        }
+    }
+
+    private func handle(_ event: WIMEvent) {
+        switch event {
+        case .weighing(let rec):
+            let w = calibration.apply(to: rec.weighing(profile))
+            // Journalled before the source acknowledges it (this runs before the acknowledgement):
+            // from here a crash leaves the weighing to the next start, not lost.
+            let received = clock.now()
+            var id: Int64?
+            do {
+                id = try store.journalWeighing(controllerSeq: rec.sequence, block: WIMTrace.line(rec.rawBlock), receivedAt: received)
+            } catch {
+                log.critical("weighing not journalled: lost if the unit stops before deciding it", metadata: ["controller_seq": "\(w.seq)", "error": "\(error)"])
+            }
+            vehicles.add(w, receivedAt: received, journalID: id)
+            lock.withLock { last = (w.seq, w.time) }
+            metrics.add("weighpoint_weighings_total")
+            feed.publish(.weighed(w))
+        case .gap(let missing):
+            metrics.add("weighpoint_wim_gaps_total", [], Double(missing.count))
+            log.error("wim sequence gap", metadata: ["first": "\(missing.lowerBound)", "last": "\(missing.upperBound)"])
+        case .duplicate(let seq):
+            log.notice("wim duplicate", metadata: ["seq": "\(seq)"])
+        case .sequenceReset(let from, let to):
+            lock.withLock { numberingRestarted = true }
+            metrics.add("weighpoint_wim_sequence_resets_total")
+            log.error("wim sequence went back: the controller restarted or its counter wrapped; its records are taken as new", metadata: ["from": "\(from)", "to": "\(to)"])
+            // The instrument's numbering is part of every record: an auditor must see where it
+            // started again.
+            do {
+                try store.appendAudit(event: "wim_sequence_reset", who: "weighpointd", parameter: "controller_seq", old: "\(from)", new: "\(to)")
+            } catch {
+                log.error("wim sequence reset not in the audit trail", metadata: ["error": "\(error)"])
+            }
+        case .connected(let what):
+            lock.withLock { linkState = "connected" }
+            log.info("wim connected", metadata: ["link": "\(what)"])
+        case .disconnected(let e):
+            lock.withLock { linkState = "down: \(e)" }
+            log.error("wim down", metadata: ["error": "\(e)"])
+        case .retry(let e):
+            log.notice("wim retry", metadata: ["error": "\(e)"])
+        }
+    }
+}
