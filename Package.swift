@@ -47,19 +47,21 @@ let package = Package(
 
         // Pure domain: plates, limits, assessment, association. No Foundation, no Glibc.
         .target(name: "WeighpointCore"),
+        // The only JSON: a value type, the RFC 8785 writer and a strict bounded parser. Stdlib only.
+        .target(name: "WeighpointJSON"),
         // The operating system's door for files and clocks: syscalls with EINTR and typed errors,
         // durable file replacement, injectable clocks, worker threads.
         .target(name: "WeighpointSystem", dependencies: ["WeighpointCore"]),
         // The `weighpoint replay` JSON Lines format (SCENARIOS.md) on top of the core.
-        .target(name: "WeighpointScenario", dependencies: ["WeighpointCore"]),
+        .target(name: "WeighpointScenario", dependencies: ["WeighpointCore", "WeighpointJSON"]),
 
         .target(
             name: "WeighpointModbus",
-            dependencies: ["WeighpointCore", "CModbus", .product(name: "TOMLKit", package: "TOMLKit")]),
+            dependencies: ["WeighpointCore", "WeighpointJSON", "CModbus", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "WeighpointCapture", dependencies: ["WeighpointCore", "CV4L2", "CTurboJPEG", "CFreeType"]),
         .target(
             name: "WeighpointEvidence",
-            dependencies: ["WeighpointCore", "WeighpointSystem", "COpenSSL", "CLinux", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["WeighpointCore", "WeighpointJSON", "WeighpointSystem", "COpenSSL", "CLinux", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "WeighpointConsole", dependencies: ["WeighpointCore", "CSerialPort", "COpenSSL"]),
         // Built-in plate recognition: frames in, GA 36 readings (decoded and voted in the core) out.
         .target(name: "WeighpointRecognition", dependencies: ["WeighpointCore", "WeighpointCapture", "WeighpointEvidence", "CPlateRecognizer"]),
@@ -67,7 +69,7 @@ let package = Package(
         .target(
             name: "WeighpointUplink",
             dependencies: [
-                "WeighpointEvidence",
+                "WeighpointJSON", "WeighpointEvidence",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -77,7 +79,7 @@ let package = Package(
         .target(
             name: "WeighpointCaseSink",
             dependencies: [
-                "WeighpointEvidence",
+                "WeighpointJSON", "WeighpointEvidence",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -88,13 +90,13 @@ let package = Package(
         .target(
             name: "WeighpointTesting",
             dependencies: [
-                "WeighpointCore", "WeighpointModbus", "WeighpointConsole", "WeighpointService", "WeighpointSystem", "WeighpointCapture",
+                "WeighpointJSON", "WeighpointCore", "WeighpointModbus", "WeighpointConsole", "WeighpointService", "WeighpointSystem", "WeighpointCapture",
                 "WeighpointEvidence", .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "WeighpointService",
             dependencies: [
-                "WeighpointCore", "WeighpointModbus", "WeighpointCapture", "WeighpointEvidence",
+                "WeighpointJSON", "WeighpointCore", "WeighpointModbus", "WeighpointCapture", "WeighpointEvidence",
                 "WeighpointConsole", "WeighpointUplink", "WeighpointRecognition", "WeighpointSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -106,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "weighpoint",
             dependencies: [
-                "WeighpointService", "WeighpointScenario", "WeighpointTesting", "WeighpointEvidence", "WeighpointModbus", "WeighpointConsole", "WeighpointRecognition",
+                "WeighpointJSON", "WeighpointService", "WeighpointScenario", "WeighpointTesting", "WeighpointEvidence", "WeighpointModbus", "WeighpointConsole", "WeighpointRecognition",
                 "WeighpointUplink", "WeighpointCaseSink", "WeighpointCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -132,12 +134,12 @@ let package = Package(
             ]),
         .testTarget(
             name: "WeighpointScenarioTests",
-            dependencies: ["WeighpointScenario", "WeighpointCore", "WeighpointTesting"],
+            dependencies: ["WeighpointJSON", "WeighpointScenario", "WeighpointCore", "WeighpointTesting"],
             resources: [.copy("Scenarios")]),
         .testTarget(
             name: "WeighpointServiceTests",
             dependencies: [
-                "WeighpointService", "WeighpointTesting", "WeighpointEvidence", "WeighpointCore", "WeighpointModbus", "WeighpointConsole", "WeighpointRecognition",
+                "WeighpointJSON", "WeighpointService", "WeighpointTesting", "WeighpointEvidence", "WeighpointCore", "WeighpointModbus", "WeighpointConsole", "WeighpointRecognition",
                 .product(name: "Logging", package: "swift-log"), .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
         .testTarget(
@@ -146,15 +148,16 @@ let package = Package(
                 "WeighpointUplink", "WeighpointCaseSink", "WeighpointCapture", "WeighpointEvidence", "WeighpointTesting", "WeighpointCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
+        .testTarget(name: "WeighpointJSONTests", dependencies: ["WeighpointJSON"]),
         .testTarget(name: "WeighpointCaptureTests", dependencies: ["WeighpointCapture", "WeighpointCore"]),
-        .testTarget(name: "WeighpointRecognitionTests", dependencies: ["WeighpointRecognition", "WeighpointCapture", "WeighpointCore", "WeighpointEvidence"]),
+        .testTarget(name: "WeighpointRecognitionTests", dependencies: ["WeighpointJSON", "WeighpointRecognition", "WeighpointCapture", "WeighpointCore", "WeighpointEvidence"]),
         .testTarget(
             name: "WeighpointConsoleTests",
             dependencies: ["WeighpointConsole", "WeighpointCore", "WeighpointTesting", .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "WeighpointEvidenceTests", dependencies: ["WeighpointEvidence", "WeighpointCore", "WeighpointTesting"]),
+        .testTarget(name: "WeighpointEvidenceTests", dependencies: ["WeighpointJSON", "WeighpointEvidence", "WeighpointCore", "WeighpointTesting"]),
         .testTarget(
             name: "WeighpointModbusTests",
-            dependencies: ["WeighpointModbus", "WeighpointTesting", "WeighpointCore"],
+            dependencies: ["WeighpointJSON", "WeighpointModbus", "WeighpointTesting", "WeighpointCore"],
             resources: [.copy("Traces"), .copy("Peers")]),
     ]
 )

@@ -5,6 +5,7 @@ import HummingbirdTLS
 import NIOCore
 import NIOSSL
 import WeighpointEvidence
+import WeighpointJSON
 
 /// TLS material of the receiver: its certificate and key, and the CA its clients' certificates
 /// must chain to (mutual TLS).
@@ -81,14 +82,14 @@ public enum CaseSink {
         let router = Router(context: SinkContext.self)
         @Sendable func apply(_ request: Request, _ context: SinkContext) async throws -> Response? {
             if let token = bearerToken, request.headers[.authorization] != "Bearer \(token)" {
-                return Response(status: .unauthorized, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"a valid bearer token is required"}"#)))
+                return Response(status: .unauthorized, body: .init(byteBuffer: ByteBuffer(string: JSONValue.object(["error": .string("a valid bearer token is required")]).text)))
             }
             switch faults.next() {
             case nil: return nil
             case .status(let code, let retryAfter)?:
                 var headers = HTTPFields()
                 if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-                return Response(status: .init(code: code), headers: headers, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"injected \#(code)"}"#)))
+                return Response(status: .init(code: code), headers: headers, body: .init(byteBuffer: ByteBuffer(string: JSONValue.object(["error": .string("injected \(code)")]).text)))
             case .garbage?:
                 return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "<html>proxy says hello</html>")))
             case .delay(let ms)?:
@@ -115,7 +116,8 @@ public enum CaseSink {
             if let r = try await apply(request, context) { return r }
             let body = try await request.body.collect(upTo: 4 << 20)
             let envelope: RecordEnvelope
-            guard let parsed = parseJSON(Array(buffer: body)) else { return json(.badRequest, .object(["error": .string("body is not JSON")])) }
+            let parsed: JSONValue
+            do { parsed = try JSONValue.parse(Array(buffer: body)) } catch { return json(.badRequest, .object(["error": .string("body is not JSON: \(error)")])) }
             // Either the Weighpoint envelope, or the overload-exchange body that carries it.
             switch parsed["signedRecord"] != nil ? OverloadExchange.parse(parsed) : RecordEnvelope.parse(parsed) {
             case .success(let e): envelope = e

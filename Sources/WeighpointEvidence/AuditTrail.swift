@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import WeighpointCore
+import WeighpointJSON
 
 /// A change to record in the audit trail: what happened, who did it, the parameter, old and new.
 public struct AuditChange: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import WeighpointSystem
 import GRDB
 import Glibc
+import WeighpointJSON
 
 /// The receiving side of delivery: what a case system keeps. Verifies each record's signature
 /// with a trusted key, its chain per device and its images; stores what passes in the unit's

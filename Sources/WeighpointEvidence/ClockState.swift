@@ -1,6 +1,7 @@
 import CLinux
 import Glibc
 import WeighpointCore
+import WeighpointJSON
 
 /// The kernel clock's synchronisation state (adjtimex), recorded with every record so its time
 /// can be weighed: whether NTP/PTP discipline is in effect and the error bounds.

@@ -3,6 +3,7 @@ import GRDB
 import Glibc
 import WeighpointCore
 import WeighpointSystem
+import WeighpointJSON
 
 /// An image to keep as evidence with a record.
 public struct EvidenceImage: Sendable {
@@ -26,15 +27,15 @@ public struct EvidenceImage: Sendable {
 public struct UnitIdentity: Sendable {
     public var deviceID: String
     /// Station identity (code, site type, road, stake, direction, coordinates …).
-    public var station: [String: JSONValue]
+    public var station: JSONObject
     /// Instrument: model, serial, accuracy class, verification certificate and its validity.
-    public var instrument: [String: JSONValue]
+    public var instrument: JSONObject
     /// The calibration profile of records whose content does not name the one in force.
     public var calibrationProfileSHA256: String
     public var softwareVersion: String
     public var softwareSHA256: String
 
-    public init(deviceID: String, station: [String: JSONValue], instrument: [String: JSONValue], calibrationProfileSHA256: String, softwareVersion: String, softwareSHA256: String) {
+    public init(deviceID: String, station: JSONObject, instrument: JSONObject, calibrationProfileSHA256: String, softwareVersion: String, softwareSHA256: String) {
         self.deviceID = deviceID
         self.station = station
         self.instrument = instrument
@@ -200,7 +201,7 @@ public final class EvidenceStore: @unchecked Sendable {
     /// Commits a record; `settling` names journalled weighings (`journalWeighing`) the record
     /// decides, cleared in the same transaction: a weighing is either still pending or recorded,
     /// never both and never neither.
-    public func commit(_ content: [String: JSONValue], images: [EvidenceImage], time: Timestamp = ClockState.now(), clock: ClockState = .read(),
+    public func commit(_ content: JSONObject, images: [EvidenceImage], time: Timestamp = ClockState.now(), clock: ClockState = .read(),
                        settling journal: [Int64] = []) throws(StoreError) -> StoredRecord {
         if let why = refusalReason { throw .full(why) }
         checkClockStep()

@@ -1,11 +1,12 @@
 import WeighpointCore
+import WeighpointJSON
 
 /// The record in the field names of Chinese overload data exchange (checkNo, siteCode, plateNum,
 /// plateNumColor, axleCnt, sumWeight, limitWeight, overWeight, overRate, checkTime), with the
 /// signed envelope inside so the receiver can still verify everything (Docs/openapi.yaml).
 public enum OverloadExchange {
     /// The summary fields for a signed record.
-    public static func fields(of record: JSONValue) -> [String: JSONValue] {
+    public static func fields(of record: JSONValue) -> JSONObject {
         let device = record["device_id"]?.stringValue ?? ""
         let seq = record["seq"]?.intValue ?? 0
         let color = record["plate_color"]?.stringValue.flatMap(PlateColor.init(rawValue:)) ?? .unknown

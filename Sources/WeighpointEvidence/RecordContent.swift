@@ -1,13 +1,14 @@
 import WeighpointCore
+import WeighpointJSON
 
 /// The domain part of a record, from the decision core's results. Field names follow the
 /// published schema (Docs/record.schema.json); the store adds identity, sequence, chain and time.
 public enum RecordContent {
     public static func make(
         weighing w: Weighing, assessment a: OverloadAssessment, front: PlateRead?, rear: PlateRead?, watchHits: [WatchHit] = []
-    ) -> [String: JSONValue] {
+    ) -> JSONObject {
         func plateJSON(_ r: PlateRead, role: String) -> JSONValue {
-            var o: [String: JSONValue] = [
+            var o: JSONObject = [
                 "role": .string(role), "camera": .string(r.camera), "time": .string(r.time.description),
                 "text_read": .string(r.text), "text": .string(r.normalized), "color": .string(r.color.rawValue),
                 "color_code": .int(Int64(r.color.code(in: .oneBased))), "confidence": .double(r.confidence),
@@ -24,7 +25,7 @@ public enum RecordContent {
         if let f = front { plates.append(plateJSON(f, role: "front")) }
         if let r = rear { plates.append(plateJSON(r, role: "rear")) }
         let reasons = w.invalidityReasons().map { JSONValue.string($0.description) }
-        var weighing: [String: JSONValue] = [
+        var weighing: JSONObject = [
             "controller_seq": .int(Int64(w.seq)), "lane": .int(Int64(w.lane)), "time": .string(w.time.description),
             "speed_kmh": .double(w.speedKmh), "body": .string(w.body.rawValue), "drive_axles": w.driveAxles.map { .int(Int64($0)) } ?? .null,
             "axles": .array(w.axles.map { .object(["kg": .int(Int64($0.kg)), "tyres": .string($0.tyres.rawValue)]) }),
@@ -33,7 +34,7 @@ public enum RecordContent {
             "flags": .array(w.flags.map { .string($0.rawValue) }), "valid": .bool(reasons.isEmpty), "invalid_reasons": .array(reasons),
         ]
         if let c = w.calibration { weighing["calibration"] = calibrationJSON(c) }
-        var assessment: [String: JSONValue] = [
+        var assessment: JSONObject = [
             "decision": .string(a.decision.rawValue), "rule": a.limit.map { .string($0.rule) } ?? .null,
             "limit_kg": a.limit.map { .int(Int64($0.kg)) } ?? .null, "limit_basis": a.limit.map { .string($0.basis) } ?? .null,
             "tolerance": .object([
@@ -55,7 +56,7 @@ public enum RecordContent {
         } else {
             assessment["permit"] = .null
         }
-        var out: [String: JSONValue] = [
+        var out: JSONObject = [
             "weighing": .object(weighing), "plates": .array(plates),
             "plate": front.map { .string($0.normalized) } ?? .null,
             "plate_color": front.map { .string($0.color.rawValue) } ?? .null,

@@ -1,4 +1,5 @@
 import Foundation
+import WeighpointJSON
 
 /// The signed record as it travels to the case system: the exact canonical bytes and the
 /// signature, base64, with what a receiver needs to pick the key (`POST /v1/records`).
@@ -33,8 +34,7 @@ public struct RecordEnvelope: Sendable, Equatable {
 
     /// Parses an envelope; nil with a reason when malformed.
     public static func parse(_ bytes: [UInt8]) -> Result<RecordEnvelope, EnvelopeError> {
-        guard let j = parseJSON(bytes) else { return .failure(.init("body is not JSON")) }
-        return parse(j)
+        do { return parse(try JSONValue.parse(bytes)) } catch { return .failure(.init("body is not JSON: \(error)")) }
     }
 
     public static func parse(_ j: JSONValue) -> Result<RecordEnvelope, EnvelopeError> {

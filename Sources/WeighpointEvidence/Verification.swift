@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import WeighpointCore
+import WeighpointJSON
 
 /// Something wrong with a chain, a signature or an image: where and what.
 public struct ChainProblem: Sendable, CustomStringConvertible, Equatable {
@@ -67,7 +68,7 @@ struct ChainVerifier {
         }
     }
 
-    static func objectOf(_ v: JSONValue) -> [String: JSONValue] {
+    static func objectOf(_ v: JSONValue) -> JSONObject {
         if case .object(let o) = v { return o }
         return [:]
     }

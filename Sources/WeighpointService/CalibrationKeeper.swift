@@ -4,6 +4,7 @@ import WeighpointConsole
 import WeighpointCore
 import WeighpointEvidence
 import WeighpointSystem
+import WeighpointJSON
 
 /// The calibration profile in force, its file, and its history. Every version that was ever in
 /// force is kept under `<data>/calibration/<sha256>.toml`, so the profile a record names can be

@@ -4,6 +4,7 @@ import WeighpointConsole
 import WeighpointCore
 import WeighpointEvidence
 import WeighpointSystem
+import WeighpointJSON
 
 /// The console's failed logins and lock in the data directory (`console-lockout.json`), written
 /// durably at every failure, so that restarting the unit or cutting its power gives a PIN

@@ -4,6 +4,7 @@ import WeighpointCapture
 import WeighpointCore
 import WeighpointEvidence
 import WeighpointSystem
+import WeighpointJSON
 
 /// Evidence collection for a decided vehicle: the frame of each of its lane's cameras nearest
 /// the camera's expected time, the plate crops of the reads used (and of unsure reads, for

@@ -1,6 +1,7 @@
 import Foundation
 import WeighpointCore
 import WeighpointEvidence
+import WeighpointJSON
 
 /// One vehicle from its weighing to its decision. It is known by its journal entry, not by the
 /// controller's sequence number: that number starts again when the controller restarts or its

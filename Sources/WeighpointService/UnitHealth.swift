@@ -1,5 +1,6 @@
 import WeighpointCore
 import WeighpointEvidence
+import WeighpointJSON
 
 /// The unit's health, as `GET /health` encodes it and the console shows it.
 public struct UnitHealth: Sendable, Equatable {
@@ -41,7 +42,7 @@ public struct UnitHealth: Sendable, Equatable {
     public var json: JSONValue {
         .object([
             "status": .string(status.rawValue), "device_id": .string(deviceID), "wim": .string(wim),
-            "cameras": .object(cameras.mapValues { .object(["state": .string($0.state), "frames": .int(Int64($0.frames))]) }),
+            "cameras": .object(JSONObject(cameras.mapValues { .object(["state": .string($0.state), "frames": .int(Int64($0.frames))]) })),
             "store": .string(store), "delivery_backlog": .int(Int64(deliveryBacklog)), "degraded": .array(degraded.map(JSONValue.string)),
             "pending_weighings": .int(Int64(pendingWeighings)), "alarms": .array(alarms.map(JSONValue.string)),
         ])

@@ -1,6 +1,7 @@
 import Foundation
 import WeighpointCore
 import WeighpointEvidence
+import WeighpointJSON
 
 extension UnitIdentity {
     /// The unit's identity as every record carries it: device, station, the instrument with its
@@ -8,14 +9,14 @@ extension UnitIdentity {
     /// the software.
     init(config: StationConfig, software: SoftwareIdentity) throws {
         let profileBytes = FileManager.default.contents(atPath: config.wim.profile.source).map { [UInt8]($0) } ?? []
-        var station: [String: JSONValue] = ["code": .string(config.station.code), "site_type": .string(config.station.siteType)]
+        var station: JSONObject = ["code": .string(config.station.code), "site_type": .string(config.station.siteType)]
         if let v = config.station.name { station["name"] = .string(v) }
         if let v = config.station.road { station["road"] = .string(v) }
         if let v = config.station.stake { station["stake"] = .string(v) }
         if let v = config.station.direction { station["direction"] = .string(v) }
         if let v = config.station.latitude { station["latitude"] = .double(v) }
         if let v = config.station.longitude { station["longitude"] = .double(v) }
-        var instrument: [String: JSONValue] = [
+        var instrument: JSONObject = [
             "model": .string(config.wim.model), "serial": .string(config.wim.serial), "accuracy_class": .string(config.wim.accuracyClass),
         ]
         if let v = config.wim.certificate { instrument["certificate"] = .string(v) }

@@ -5,6 +5,7 @@ import WeighpointCore
 import WeighpointEvidence
 import WeighpointRecognition
 import WeighpointSystem
+import WeighpointJSON
 
 /// The built-in recogniser in the running unit: for each weighing and each of its lane's cameras
 /// with `plates = "recognizer"`, the frames nearest the camera's expected time are read on a

@@ -8,6 +8,7 @@ import WeighpointUplink
 
 #if canImport(Glibc)
 import Glibc
+import WeighpointJSON
 #endif
 
 /// The unit's HTTP endpoint: plate reads in, health and metrics out.
@@ -52,9 +53,14 @@ public enum UnitHTTP {
 
     public struct ReadError: Error { public let message: String }
 
+    /// A plate-read body holds a few reads of short strings: 16 levels and 64 KiB strings are
+    /// far beyond any camera's, and refused before anything is built from them.
+    static let plateReadLimits = JSONLimits(maxBytes: 1 << 20, maxDepth: 16, maxStringBytes: 64 << 10)
+
     /// Parses a read or an array of reads; every error names the item index and the field.
     public static func parseReads(_ bytes: [UInt8], cameras: Set<String>) -> Result<[PlateRead], ReadError> {
-        guard let v = parseJSON(bytes) else { return .failure(ReadError(message: "body is not JSON")) }
+        let v: JSONValue
+        do { v = try JSONValue.parse(bytes, limits: plateReadLimits) } catch { return .failure(ReadError(message: "body is not JSON: \(error)")) }
         let items: [JSONValue]
         if case .array(let a) = v { items = a } else { items = [v] }
         var out: [PlateRead] = []

@@ -7,6 +7,7 @@ import WeighpointEvidence
 import WeighpointModbus
 import WeighpointService
 import WeighpointSystem
+import WeighpointJSON
 
 /// A wall clock a test sets and advances.
 public final class ManualClock: WallClock {

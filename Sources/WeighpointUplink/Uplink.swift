@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import WeighpointEvidence
+import WeighpointJSON
 
 /// Where and how to deliver records (DESIGN.md "Delivery to the case system").
 public struct UplinkSettings: Sendable {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WeighpointCapture
 import WeighpointCore
+import WeighpointJSON
 
 struct CameraCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -75,7 +76,12 @@ struct CameraCommand: ParsableCommand {
                     } catch {
                         throw CaptureError(device: device, operation: "write \(out)/\(name)", reason: "\(error)")
                     }
-                    print(#"{"n":\#(got),"sequence":\#(f.sequence),"time":"\#(f.time.rfc3339(fractionDigits: 6))","format":"\#(f.format.rawValue)","width":\#(f.width),"height":\#(f.height),"bytes":\#(f.bytes.count),"file":"\#(name)"}"#)
+                    let line: JSONObject = [
+                        "n": .integer(got), "sequence": .integer(f.sequence), "time": .string(f.time.rfc3339(fractionDigits: 6)),
+                        "format": .string(f.format.rawValue), "width": .integer(f.width), "height": .integer(f.height),
+                        "bytes": .integer(f.bytes.count), "file": .string(name),
+                    ]
+                    print(JSONValue.object(line).text)
                 }
                 cam.close()
                 if cam.brokenFrames > 0 { printError("\(cam.brokenFrames) broken JPEG frame(s) dropped") }
@@ -148,7 +154,11 @@ extension CameraCommand {
             Thread.sleep(forTimeInterval: seconds)
             service.stop()
             let s = service.statistics
-            print(#"{"captured":\#(s.captured),"broken":\#(s.broken),"reopens":\#(s.reopens),"ring_pushed":\#(ring.statistics.pushed),"ring_evicted":\#(ring.statistics.evicted)}"#)
+            let line: JSONObject = [
+                "captured": .integer(s.captured), "broken": .integer(s.broken), "reopens": .integer(s.reopens),
+                "ring_pushed": .integer(ring.statistics.pushed), "ring_evicted": .integer(ring.statistics.evicted),
+            ]
+            print(JSONValue.object(line).text)
         }
     }
 }

@@ -11,6 +11,7 @@ import WeighpointEvidence
 import WeighpointModbus
 import WeighpointService
 import WeighpointTesting
+import WeighpointJSON
 
 /// The whole unit on loopback with no hardware: the WIM simulator on real Modbus TCP, replay
 /// cameras from Images/, simulated ANPR reads posted to the unit's HTTP endpoint, the evidence
@@ -268,7 +269,11 @@ final class Traffic: Service, @unchecked Sendable {
             }
             for cam in unit.config.cameras where cam.lane == w.lane && cam.role == .front && cam.plates == .pushed && roll != 0 {
                 guard let at = cam.camera.expectedTime(of: w) else { continue }
-                let body = #"{"camera":"\#(cam.id)","time":"\#(at.rfc3339(fractionDigits: 3))","plate":"\#(text)","color":"yellow","confidence":0.9}"#
+                let read: JSONObject = [
+                    "camera": .string(cam.id), "time": .string(at.rfc3339(fractionDigits: 3)), "plate": .string(text),
+                    "color": .string("yellow"), "confidence": .double(0.9),
+                ]
+                let body = JSONValue.object(read).text
                 posts.append(Task {
                     let wait = at.microseconds - ClockState.now().microseconds
                     if wait > 0 { try? await Task.sleep(for: .microseconds(wait)) }

@@ -6,6 +6,7 @@ import WeighpointEvidence
 import WeighpointRecognition
 import WeighpointService
 import WeighpointTesting
+import WeighpointJSON
 
 struct Plates: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,8 +28,10 @@ func readPlateFile(_ path: String) throws -> [String] {
 }
 
 func matchesJSON(query: String, _ matches: [PlateMatch]) -> String {
-    let items = matches.map { #"{"plate":"\#($0.plate)","kind":"\#($0.kind.rawValue)"}"# }
-    return #"{"query":"\#(query)","matches":[\#(items.joined(separator: ","))]}"#
+    JSONValue.object([
+        "query": .string(query),
+        "matches": .array(matches.map { .object(["plate": .string($0.plate), "kind": .string($0.kind.rawValue)]) }),
+    ]).text
 }
 
 extension Plates {
@@ -167,8 +170,8 @@ extension Plates {
             let errData = err.fileHandleForReading.readDataToEndOfFile()
             p.waitUntilExit()
             guard p.terminationStatus == 0,
-                let summary = try? JSONSerialization.jsonObject(with: errData.split(separator: UInt8(ascii: "\n")).last.map { Data($0) } ?? Data()) as? [String: Any],
-                let seconds = summary["seconds"] as? Double
+                let summary = parseJSON(errData.split(separator: UInt8(ascii: "\n")).last.map { Array($0) } ?? []),
+                let seconds = summary["seconds"]?.numberValue
             else {
                 printError("rapidfuzz peer failed: \(String(decoding: errData, as: UTF8.self))")
                 throw ExitCode(1)
@@ -176,14 +179,14 @@ extension Plates {
             var agree = 0
             let lines = outData.split(separator: UInt8(ascii: "\n"))
             for (q, line) in zip(queries, lines) {
-                let theirs = ((try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any])?["matches"] as? [String] ?? []
+                let theirs = parseJSON(Array(line))?["matches"]?.arrayValue?.compactMap(\.stringValue) ?? []
                 let ours = index.matches(for: q).filter { m in
                     m.kind != .lookalike || zip(Plate.normalize(q).unicodeScalars, m.plate.unicodeScalars).filter { $0 != $1 }.count == 1
                 }.map(\.plate)
                 if Set(theirs) == Set(ours) { agree += 1 }
             }
             let mean = seconds * 1e9 / Double(max(queries.count, 1))
-            print("rapidfuzz extract ≤1   mean \(format(mean / 1e6, 1)) ms (\(queries.count) queries, rapidfuzz \(summary["rapidfuzz"] ?? "?"); Levenshtein ≤ 1 sets agree on \(agree))")
+            print("rapidfuzz extract ≤1   mean \(format(mean / 1e6, 1)) ms (\(queries.count) queries, rapidfuzz \(summary["rapidfuzz"]?.stringValue ?? "?"); Levenshtein ≤ 1 sets agree on \(agree))")
             if agree != queries.count {
                 printError("rapidfuzz and the index disagree on \(queries.count - agree) queries")
                 throw ExitCode(1)
@@ -318,7 +321,7 @@ extension Plates {
                 let ms = (ContinuousClock.now - start).milliseconds
                 var best = JSONValue.null
                 if let p = plates.first {
-                    var o: [String: JSONValue] = ["text": .string(p.reading.text), "kind": .string(p.reading.kind.rawValue)]
+                    var o: JSONObject = ["text": .string(p.reading.text), "kind": .string(p.reading.kind.rawValue)]
                     o["confidence"] = .double(round4(p.reading.confidence))
                     o["accepted"] = .bool(p.reading.confidence >= threshold)
                     o["color"] = .string(p.color.rawValue)
@@ -334,7 +337,7 @@ extension Plates {
         }
 
         func plateJSON(_ p: DetectedPlate) -> JSONValue {
-            var o: [String: JSONValue] = [
+            var o: JSONObject = [
                 "box": .array([p.box.x, p.box.y, p.box.width, p.box.height].map { .int(Int64($0)) }),
                 "detector": .double(round4(p.detectorScore)), "color": .string(p.color.rawValue), "rows": .int(Int64(p.rows)),
                 "best_path": .object(["text": .string(p.bestPath.text), "confidence": .double(round4(p.bestPath.confidence))]),

@@ -3,6 +3,7 @@ import Foundation
 import WeighpointCore
 import WeighpointEvidence
 import WeighpointService
+import WeighpointJSON
 
 struct Store: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,7 +20,7 @@ struct Store: ParsableCommand {
     }
 
     /// Content and images for synthetic record `i`.
-    static func synthetic(_ i: Int, images: Int, imageSize: Int) -> ([String: JSONValue], [EvidenceImage]) {
+    static func synthetic(_ i: Int, images: Int, imageSize: Int) -> (JSONObject, [EvidenceImage]) {
         let w = Weighing(
             seq: UInt64(i), lane: 1 + i % 2, time: ClockState.now(), speedKmh: 54, body: .combination, driveAxles: 2,
             axles: [Axle(kg: 7000, tyres: .single)] + (0..<5).map { _ in Axle(kg: 9000 + i % 900, tyres: .dual) }, groups: [1, 2, 3])

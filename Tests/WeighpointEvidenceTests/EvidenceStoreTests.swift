@@ -3,13 +3,14 @@ import Testing
 import WeighpointTesting
 import WeighpointCore
 @testable import WeighpointEvidence
+import WeighpointJSON
 
 let identity = UnitIdentity(
     deviceID: "WP-TEST-0001", station: ["code": .string("320500-TEST"), "name": .string("Test station")],
     instrument: ["model": .string("generic-wim"), "serial": .string("SN1"), "accuracy_class": .int(5)],
     calibrationProfileSHA256: String(repeating: "0", count: 64), softwareVersion: "0.1.0", softwareSHA256: String(repeating: "a", count: 64))
 
-func sampleContent(_ i: Int) -> [String: JSONValue] {
+func sampleContent(_ i: Int) -> JSONObject {
     let w = Weighing(
         seq: UInt64(i), lane: 1, time: Timestamp(milliseconds: 1_795_000_000_000 + Int64(i) * 1000), speedKmh: 54, body: .rigid, driveAxles: 1,
         axles: [Axle(kg: 7000, tyres: .single), Axle(kg: 12_000 + i, tyres: .dual)], groups: [1, 1])

@@ -3,6 +3,7 @@ import Testing
 import WeighpointCore
 @testable import WeighpointModbus
 import WeighpointTesting
+import WeighpointJSON
 
 /// Interoperability with an independent Modbus implementation: Debian's python3-pymodbus
 /// (3.0.0rc1, /usr/bin/python3), with its own encoder/decoder of the map written in Python.

@@ -4,6 +4,7 @@ import WeighpointCapture
 import WeighpointCore
 import WeighpointEvidence
 @testable import WeighpointRecognition
+import WeighpointJSON
 
 let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 

@@ -3,6 +3,7 @@ import Testing
 import WeighpointTesting
 import WeighpointCore
 @testable import WeighpointScenario
+import WeighpointJSON
 
 /// The package's root directory, found from this file's path.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -99,11 +100,12 @@ func mismatches(expected: [String: Any], actual: [String: Any]) -> [String] {
         #expect(positions.compactMap { $0 } == positions.compactMap { $0 }.sorted(), "\(line)")
     }
 
-    @Test func decimalsAreWrittenExactly() {
-        #expect(decimal10k(543) == "0.0543")
-        #expect(decimal10k(-278) == "-0.0278")
-        #expect(decimal10k(1600) == "0.16")
-        #expect(decimal10k(0) == "0.0")
-        #expect(decimal10k(12_345) == "1.2345")
+    @Test(arguments: [(543, "0.0543"), (-278, "-0.0278"), (1600, "0.16"), (0, "0"), (12_345, "1.2345"), (10_000, "1")])
+    func ratiosAreWrittenExactly(ratio10k: Int, text: String) {
+        // The ratio goes out as the double nearest ratio10k / 10 000, in the shortest form that
+        // reads back as that double, so the printed decimal is exactly the ten-thousandths.
+        let printed = JSONValue.double(Double(ratio10k) / 10_000).text
+        #expect(printed == text)
+        #expect(Int((Double(printed)! * 10_000).rounded()) == ratio10k)
     }
 }

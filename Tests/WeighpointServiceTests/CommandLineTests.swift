@@ -3,6 +3,7 @@ import Testing
 import WeighpointEvidence
 import WeighpointService
 import WeighpointTesting
+import WeighpointJSON
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

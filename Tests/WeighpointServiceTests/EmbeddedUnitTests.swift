@@ -6,6 +6,7 @@ import WeighpointEvidence
 import WeighpointModbus
 import WeighpointService
 import WeighpointTesting
+import WeighpointJSON
 
 /// The whole unit in one process (`EmbeddedUnit`): its own clock, weighings from memory, cameras
 /// from memory; store, journal, signing, decisions and evidence real. A truck on lane 1 at

@@ -185,7 +185,9 @@ struct ConfigFixture {
             (#"[{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"yellow"},{"camera":"front-1","time":"yesterday","plate":"苏A1","color":"blue"}]"#, "read 1: time:"),
             (#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"purple"}"#, "read 0: color:"),
             (#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"blue","confidence":1.5}"#, "read 0: confidence: 1.5 is outside"),
-            ("not json", "body is not JSON"),
+            ("not json", "body is not JSON: line 1, column 1: expected a value, found 'n'"),
+            (#"{"camera":"front-1","plate":"苏A12345","plate":"苏B00000"}"#, "body is not JSON: line 1, column 39: key \"plate\" appears twice"),
+            (String(repeating: "[", count: 50_000), "body is not JSON: line 1, column 17: nested deeper than 16 levels"),
         ]
         for (body, message) in bad {
             switch UnitHTTP.parseReads(Array(body.utf8), cameras: cams) {

@@ -1,26 +1,26 @@
-/// A JSON value with RFC 8785 (JSON Canonicalization Scheme) serialisation: object keys sorted
-/// by UTF-16 code units, no insignificant whitespace, numbers in ECMAScript's shortest form,
-/// strings with only the mandatory escapes. Records are signed over these bytes, so the same
-/// record always gives the same bytes on any machine.
-public indirect enum JSONValue: Sendable, Equatable {
-    case object([String: JSONValue])
-    case array([JSONValue])
-    case string(String)
-    case int(Int64)
-    case double(Double)
-    case bool(Bool)
-    case null
+extension JSONValue {
+    /// RFC 8785 (JSON Canonicalization Scheme): object keys sorted by UTF-16 code units, no
+    /// insignificant whitespace, numbers in ECMAScript's shortest form, strings with only the
+    /// mandatory escapes. Records are signed over these bytes, so the same record gives the same
+    /// bytes on any machine.
+    public var canonicalText: String {
+        var out = ""
+        write(into: &out, sorted: true)
+        return out
+    }
 
     /// The canonical bytes (UTF-8).
     public var canonicalBytes: [UInt8] { Array(canonicalText.utf8) }
 
-    public var canonicalText: String {
+    /// The same text as `canonicalText` but with object members in their written order: for
+    /// output people read against a documented key order (replay lines, `wim read`).
+    public var text: String {
         var out = ""
-        write(into: &out)
+        write(into: &out, sorted: false)
         return out
     }
 
-    private func write(into out: inout String) {
+    private func write(into out: inout String, sorted: Bool) {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -31,30 +31,22 @@ public indirect enum JSONValue: Sendable, Equatable {
             out += "["
             for (i, v) in a.enumerated() {
                 if i > 0 { out += "," }
-                v.write(into: &out)
+                v.write(into: &out, sorted: sorted)
             }
             out += "]"
         case .object(let o):
             out += "{"
-            let keys = o.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
-            for (i, k) in keys.enumerated() {
+            var members = o.members
+            if sorted { members.sort { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) } }
+            for (i, m) in members.enumerated() {
                 if i > 0 { out += "," }
-                out += canonicalString(k)
+                out += canonicalString(m.key)
                 out += ":"
-                o[k]!.write(into: &out)
+                m.value.write(into: &out, sorted: sorted)
             }
             out += "}"
         }
     }
-
-    public subscript(key: String) -> JSONValue? {
-        if case .object(let o) = self { return o[key] }
-        return nil
-    }
-
-    public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
-    public var intValue: Int64? { if case .int(let i) = self { i } else { nil } }
-    public var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
 }
 
 /// RFC 8785 §3.2.2.2: escape `"`, `\` and control characters; \b \f \n \r \t by name, the rest
