@@ -24,7 +24,7 @@ demo: build
 	@Scripts/make-pki demo-data/pki
 	@Scripts/make-plate-images demo-data/plates --count 0 --sequences 24 --frames 6 --size 1280x720 --seed 42 --no-trailers >/dev/null
 	@echo "== the unit: lane 1's front camera reads plates with the built-in recogniser (generated plates), lane 2's push reads over HTTP"
-	@$(BIN)/weighpoint demo --vehicles 24 --data demo-data/unit --pki demo-data/pki --recognizer-plates demo-data/plates
+	@$(BIN)/weighpoint-dev demo --vehicles 24 --data demo-data/unit --pki demo-data/pki --recognizer-plates demo-data/plates
 	@echo
 	@echo "== an auditor's checks: weighpoint verify, then record 1 exported and checked with the openssl command line"
 	@$(BIN)/weighpoint verify demo-data/unit/evidence
@@ -32,7 +32,7 @@ demo: build
 	@$(BIN)/weighpoint records export --data demo-data/unit/evidence --out demo-data/export-1 1 >/dev/null
 	@openssl dgst -sm3 -verify demo-data/export-1/pubkey.pem -sigopt distid:1234567812345678 \
 	  -signature demo-data/export-1/record.sig demo-data/export-1/record.json
-	@$(BIN)/weighpointd --check-config demo-data/unit/station.toml
+	@$(BIN)/weighpoint-dev unit --check-config demo-data/unit/station.toml
 	@echo
 	@echo "== the technician console: a reference-vehicle calibration against the simulator, as the technician's terminal shows it"
 	@Scripts/demo-console demo-data/console
@@ -46,6 +46,7 @@ demo: build
 test: build
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	Scripts/check-layout
 	Scripts/crash-test 10
 	Scripts/unit-test
 	Scripts/unit-crash-test
@@ -73,24 +74,24 @@ $(BENCH_VENV)/bin/python:
 	$(BENCH_VENV)/bin/pip install -q rapidfuzz
 
 bench-plates: deps $(BENCH_VENV)/bin/python
-	$(SWIFT) build -c release --product weighpoint
-	.build/release/weighpoint plates bench --rapidfuzz $(BENCH_VENV)/bin/python
+	$(SWIFT) build -c release --product weighpoint-dev
+	.build/release/weighpoint-dev plates bench --rapidfuzz $(BENCH_VENV)/bin/python
 
 # Evidence store benchmark (BENCHMARKS.md).
 bench-store: deps
-	$(SWIFT) build -c release --product weighpoint
-	.build/release/weighpoint store bench --dir $(CURDIR)/.build
+	$(SWIFT) build -c release --product weighpoint-dev
+	.build/release/weighpoint-dev store bench --dir $(CURDIR)/.build
 
 # Capture cost per frame in the VM against v4l2-ctl, and the ring against a bare copy (BENCHMARKS.md).
 bench-capture: deps
-	$(SWIFT) build -c release --product weighpoint
+	$(SWIFT) build -c release --product weighpoint-dev
 	Scripts/capture-bench
 
 # One vehicle end to end through the running unit, and the daemon's start-up and memory (BENCHMARKS.md).
 bench-unit: deps
 	$(SWIFT) build -c release --product weighpoint
-	$(SWIFT) build -c release --product weighpointd
-	.build/release/weighpoint unit-bench --rates 10,50 --seconds 20 --dir $(CURDIR)/.build
+	$(SWIFT) build -c release --product weighpoint-dev
+	.build/release/weighpoint-dev unit-bench --rates 10,50 --seconds 20 --dir $(CURDIR)/.build
 	Scripts/daemon-bench
 
 # Plate recognition against the published HyperLPR pipeline on generated plates (BENCHMARKS.md).
@@ -100,10 +101,10 @@ bench-recognizer: deps
 
 # Backlog drain to the case system (BENCHMARKS.md).
 bench-delivery: deps
-	$(SWIFT) build -c release --product weighpoint
-	.build/release/weighpoint delivery-bench --dir $(CURDIR)/.build
+	$(SWIFT) build -c release --product weighpoint-dev
+	.build/release/weighpoint-dev delivery-bench --dir $(CURDIR)/.build
 
 # WIM decoding and poll loop benchmark (BENCHMARKS.md).
 bench-wim: deps
-	$(SWIFT) build -c release --product weighpoint
-	.build/release/weighpoint wim bench
+	$(SWIFT) build -c release --product weighpoint-dev
+	.build/release/weighpoint-dev wim bench

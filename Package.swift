@@ -10,6 +10,8 @@ let package = Package(
     products: [
         .executable(name: "weighpoint", targets: ["weighpoint"]),
         .executable(name: "weighpointd", targets: ["weighpointd"]),
+        .executable(name: "weighpoint-dev", targets: ["weighpoint-dev"]),
+        .executable(name: "weighpoint-case-sink", targets: ["weighpoint-case-sink"]),
         .library(name: "WeighpointCore", targets: ["WeighpointCore"]),
     ],
     dependencies: [
@@ -91,7 +93,7 @@ let package = Package(
             name: "WeighpointTesting",
             dependencies: [
                 "WeighpointJSON", "WeighpointCore", "WeighpointModbus", "WeighpointConsole", "WeighpointService", "WeighpointSystem", "WeighpointCapture",
-                "WeighpointEvidence", .product(name: "Logging", package: "swift-log"),
+                "WeighpointEvidence", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .target(
             name: "WeighpointService",
@@ -105,19 +107,12 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
 
-        .executableTarget(
-            name: "weighpoint",
-            dependencies: [
-                "WeighpointJSON", "WeighpointService", "WeighpointScenario", "WeighpointTesting", "WeighpointEvidence", "WeighpointModbus", "WeighpointConsole", "WeighpointRecognition",
-                "WeighpointUplink", "WeighpointCaseSink", "WeighpointCapture",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-            ]),
-        // The console's input path under libFuzzer (`make fuzz-console`); built normally it
-        // replays a corpus through the same checks.
-        .executableTarget(name: "console-fuzz", dependencies: ["WeighpointConsole", "WeighpointCore", "WeighpointTesting"]),
+        // What the command-line tools share: error output, Modbus link options, measuring.
+        .target(
+            name: "WeighpointCommandLine",
+            dependencies: ["WeighpointModbus", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        // The unit's daemon (shipped).
         .executableTarget(
             name: "weighpointd",
             dependencies: [
@@ -125,6 +120,38 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The tool shipped on the unit: identity, records, verify, keys, replay, plates, cameras,
+        // wim read, deliver, console. It must not link WeighpointTesting (Scripts/check-layout).
+        .executableTarget(
+            name: "weighpoint",
+            dependencies: [
+                "WeighpointCommandLine", "WeighpointService", "WeighpointScenario", "WeighpointJSON", "WeighpointEvidence", "WeighpointModbus",
+                "WeighpointConsole", "WeighpointRecognition", "WeighpointUplink", "WeighpointCapture",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // Development only, never shipped: simulators, the demo, a unit on replay cameras, load
+        // generators and every benchmark.
+        .executableTarget(
+            name: "weighpoint-dev",
+            dependencies: [
+                "WeighpointCommandLine", "WeighpointTesting", "WeighpointService", "WeighpointScenario", "WeighpointJSON", "WeighpointEvidence", "WeighpointModbus",
+                "WeighpointConsole", "WeighpointRecognition", "WeighpointUplink", "WeighpointCaseSink", "WeighpointCapture",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // The reference case-system receiver: runs at the case system, not on a unit.
+        .executableTarget(
+            name: "weighpoint-case-sink",
+            dependencies: [
+                "WeighpointCommandLine", "WeighpointCaseSink", "WeighpointEvidence", "WeighpointUplink",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        // The console's input path under libFuzzer (`make fuzz-console`); built normally it
+        // replays a corpus through the same checks.
+        .executableTarget(name: "console-fuzz", dependencies: ["WeighpointConsole", "WeighpointCore", "WeighpointTesting"]),
 
         .testTarget(
             name: "WeighpointCoreTests",
@@ -149,7 +176,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(name: "WeighpointJSONTests", dependencies: ["WeighpointJSON"]),
-        .testTarget(name: "WeighpointCaptureTests", dependencies: ["WeighpointCapture", "WeighpointCore"]),
+        .testTarget(name: "WeighpointCaptureTests", dependencies: ["WeighpointCapture", "WeighpointCore", "WeighpointTesting"]),
         .testTarget(name: "WeighpointRecognitionTests", dependencies: ["WeighpointJSON", "WeighpointRecognition", "WeighpointCapture", "WeighpointCore", "WeighpointEvidence"]),
         .testTarget(
             name: "WeighpointConsoleTests",

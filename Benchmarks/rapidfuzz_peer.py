@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Brute-force peer for `weighpoint plates bench`: rapidfuzz's process.extract with
+"""Brute-force peer for `weighpoint-dev plates bench`: rapidfuzz's process.extract with
 Levenshtein distance <= 1 over the whole list, for each query of a sample.
 
 Usage: rapidfuzz_peer.py LIST QUERIES

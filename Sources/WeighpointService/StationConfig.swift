@@ -146,6 +146,14 @@ public struct StationConfig: Sendable {
     /// The calibration profile in force (Calibration/README.md); the unit writes it when a
     /// technician changes it. Default: `calibration.toml` in the data directory.
     public var calibrationProfile: String
+    /// Where the file names replay cameras (`replay = DIR`): a development source. The unit
+    /// refuses to start on them (`replaySourceProblem`); weighpoint-dev runs such a station.
+    public var replaySources: [ConfigProblem] = []
+
+    /// The error weighpointd stops with when any camera is a replay, or nil.
+    public var replaySourceProblem: ConfigError? {
+        replaySources.isEmpty ? nil : ConfigError(problems: replaySources)
+    }
 
     /// Loads and validates; throws `ConfigError` listing every problem with file, line and key.
     public static func load(path: String) throws(ConfigError) -> StationConfig {
@@ -209,6 +217,7 @@ public struct StationConfig: Sendable {
         let wimModel = w.string("model"), wimSerial = w.string("serial")
         // [[cameras]]
         var cameras: [CameraConfig] = []
+        var replaySources: [ConfigProblem] = []
         for c in root.sections("cameras") {
             c.rejectUnknown(["id", "lane", "role", "distance_m", "device", "replay", "replay_fps", "format", "width", "height", "fps", "pre_window_s", "post_window_s", "jpeg_quality", "tolerance_ms", "plates", "roi", "recognizer_frames"])
             let id = c.string("id") ?? ""
@@ -225,6 +234,9 @@ public struct StationConfig: Sendable {
                 let path = resolve(dir)!
                 mustExist(path, key: c.key("replay"), what: "replay directory")
                 source = .replay(directory: path, fps: c.double("replay_fps", in: 0.1...120, required: false) ?? 25)
+                replaySources.append(ConfigProblem(
+                    file: file, line: r.lines.line(of: c.key("replay")), key: c.key("replay"),
+                    message: "camera '\(id)' replays JPEG files: a development source the unit does not run on (give device = a V4L2 path; weighpoint-dev unit runs a station on replay cameras)"))
             case (nil, nil): r.problem(c.key("device"), "give either device (a V4L2 path) or replay (a directory of JPEG frames)")
             case (_?, _?): r.problem(c.key("replay"), "give either device or replay, not both")
             }
@@ -385,9 +397,11 @@ public struct StationConfig: Sendable {
             model: wimModel ?? "", serial: wimSerial ?? "", accuracyClass: accuracy ?? "",
             certificate: w.string("certificate", required: false), certificateValidUntil: w.string("certificate_valid_until", required: false))
 
-        return StationConfig(
+        var config = StationConfig(
             file: file, station: station, lanes: lanes, wim: wim, cameras: cameras, httpListen: httpListen,
             rules: rules, storage: storage, signing: signing, caseSystem: caseSystem, console: console, recognizer: recognizer, calibrationProfile: calibrationProfile)
+        config.replaySources = replaySources
+        return config
     }
 }
 

@@ -78,7 +78,8 @@ public final class StationUnit: @unchecked Sendable {
                 logger.info("watch list loaded", metadata: ["list": "\(wl.name)", "plates": "\(count)", "problems": "\(problems.count)"])
             })
         }
-        cameras = UnitCameras(config.cameras, factory: frames ?? UnitCameras.configured, logger: logger)
+        if frames == nil, let problem = config.replaySourceProblem { throw problem }
+        cameras = UnitCameras(config.cameras, factory: frames ?? UnitCameras.devices, logger: logger)
         evidence = try EvidenceCollector(config: config, cameras: cameras, clock: clock, logger: logger)
         if let rz = config.recognizer, config.cameras.contains(where: { $0.plates == .recognizer }) {
             recognition = try UnitPlateRecognition(settings: rz, metrics: metrics, logger: logger)
@@ -118,8 +119,8 @@ public final class StationUnit: @unchecked Sendable {
 
     public func stopCameras() { cameras.stop() }
 
-    /// A replay camera of the unit, to cue sequences on (the demo, tests).
-    public func replayCamera(_ id: String) -> ReplayCamera? { cameras.source(id) as? ReplayCamera }
+    /// The running source of camera `id` (the demo cues sequences on its replay cameras).
+    public func frameSource(_ id: String) -> (any FrameSource)? { cameras.source(id) }
 
     /// The frame ring of a camera.
     public func ring(_ id: String) -> FrameRing? { cameras.rings[id] }

@@ -3,8 +3,8 @@ import Logging
 import WeighpointCapture
 import WeighpointCore
 
-/// A camera feeding its frame ring: a V4L2 device, a replay of JPEG files, or in tests frames
-/// pushed by hand.
+/// A camera feeding its frame ring: a V4L2 device in the unit; a replay of JPEG files
+/// (weighpoint-dev) or frames pushed by hand (tests) from WeighpointTesting.
 public protocol FrameSource: AnyObject, Sendable {
     /// `capturing`, `replaying` or `down: <reason>`.
     var state: String { get }
@@ -13,10 +13,6 @@ public protocol FrameSource: AnyObject, Sendable {
 }
 
 extension CameraService: FrameSource {}
-
-extension ReplayCamera: FrameSource {
-    public var state: String { "replaying" }
-}
 
 /// Makes the frame source of a configured camera, given the ring it is to fill.
 public typealias FrameSourceFactory = @Sendable (StationConfig.CameraConfig, FrameRing, Logger) throws -> any FrameSource
@@ -30,15 +26,14 @@ final class UnitCameras: @unchecked Sendable {
     private let lock = NSLock()
     private var sources: [String: any FrameSource] = [:]
 
-    /// The sources of `config`: a device is captured with V4L2, a replay directory played.
-    static let configured: FrameSourceFactory = { c, ring, log in
-        switch c.source {
-        case .replay(let dir, let fps):
-            return try ReplayCamera(directory: dir, framesPerSecond: fps, ring: ring)
-        case .device(let path):
-            return CameraService(device: path, ring: ring, width: c.width, height: c.height, preferred: c.formats, framesPerSecond: c.fps) { event in
-                log.notice("camera", metadata: ["camera": "\(c.id)", "event": "\(event)"])
-            }
+    /// The unit's own sources: every camera is a V4L2 device. A replay directory is a
+    /// development source; `StationUnit` refuses it before this is reached (`replaySources`).
+    static let devices: FrameSourceFactory = { c, ring, log in
+        guard case .device(let path) = c.source else {
+            throw CaptureError(device: c.id, operation: "open", reason: "replay sources are for development (weighpoint-dev unit)")
+        }
+        return CameraService(device: path, ring: ring, width: c.width, height: c.height, preferred: c.formats, framesPerSecond: c.fps) { event in
+            log.notice("camera", metadata: ["camera": "\(c.id)", "event": "\(event)"])
         }
     }
 
@@ -80,3 +75,6 @@ final class UnitCameras: @unchecked Sendable {
     /// The configured cameras of a lane.
     func of(lane: Int) -> [StationConfig.CameraConfig] { configs.filter { $0.lane == lane } }
 }
+
+/// The unit's camera factory (V4L2 devices only), for a development factory to fall back on.
+public let deviceFrameSources: FrameSourceFactory = UnitCameras.devices

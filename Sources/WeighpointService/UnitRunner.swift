@@ -22,11 +22,16 @@ public enum UnitRunner {
     /// What `weighpointd --config` (and `weighpoint console --stdio`) does: loads the station
     /// configuration (every problem logged and printed, exit status 2), builds the unit (exit 1 if
     /// it cannot start) and runs it until shutdown.
-    public static func runStation(configPath: String, identity: SoftwareIdentity, logger log: Logger, consoleOnStandardIO: Bool = false) async throws -> Int32 {
+    /// `frames` replaces the unit's V4L2 cameras (weighpoint-dev's replay cameras); without it a
+    /// configured replay camera is a configuration error.
+    public static func runStation(
+        configPath: String, identity: SoftwareIdentity, logger log: Logger, consoleOnStandardIO: Bool = false, frames: FrameSourceFactory? = nil
+    ) async throws -> Int32 {
         log.info("start", metadata: ["version": "\(identity.version)", "sha256": "\(identity.executableSHA256)", "config": "\(configPath)"])
         let station: StationConfig
-        do {
+        do throws(ConfigError) {
             station = try StationConfig.load(path: configPath)
+            if frames == nil, let problem = station.replaySourceProblem { throw problem }
         } catch {
             for p in error.problems { log.critical("configuration", metadata: ["problem": "\(p)"]) }
             FileHandle.standardError.write(Data("\(error)\n".utf8))
@@ -40,7 +45,7 @@ public enum UnitRunner {
         }
         let unit: StationUnit
         do {
-            unit = try StationUnit(config: station, software: identity, logger: log)
+            unit = try StationUnit(config: station, software: identity, logger: log, frames: frames)
         } catch {
             log.critical("cannot start the unit", metadata: ["error": "\(error)"])
             return 1

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WeighpointCommandLine
 import Glibc
 import Logging
 import WeighpointConsole

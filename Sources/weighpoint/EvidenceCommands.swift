@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WeighpointCommandLine
 import WeighpointCore
 import WeighpointEvidence
 import WeighpointService

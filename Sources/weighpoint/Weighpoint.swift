@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WeighpointCommandLine
 import WeighpointEvidence
 import WeighpointScenario
 import WeighpointService
@@ -8,13 +9,14 @@ import WeighpointService
 struct Weighpoint: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "weighpoint",
-        abstract: "Tools for the Weighpoint overload-enforcement unit.",
-        subcommands: [Version.self, Replay.self, Plates.self, Wim.self, Simulate.self, Keygen.self, Records.self, Verify.self, Store.self, CaseSinkCommand.self, Deliver.self, DeliveryBench.self, CameraCommand.self, ConsoleCommand.self, Demo.self, UnitBench.self])
-}
-
-/// Writes to standard error (Swift 6 rejects the `stderr` global as not concurrency-safe).
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+        abstract: "Tools shipped on the Weighpoint overload-enforcement unit.",
+        discussion: """
+            For the station's technicians and auditors: software identity, records and their \
+            verification, keys, the decision core on a scenario, plate lists and reading, cameras, \
+            the WIM controller, delivery, and the technician console. Simulators, the demo and \
+            benchmarks are in weighpoint-dev, which is never installed on a unit.
+            """,
+        subcommands: [Version.self, Replay.self, Plates.self, Wim.self, Keygen.self, Records.self, Verify.self, Deliver.self, CameraCommand.self, ConsoleCommand.self])
 }
 
 struct Version: ParsableCommand {
@@ -46,12 +48,6 @@ struct Replay: ParsableCommand {
     @Flag(help: "Print a count of decisions to standard error at the end.")
     var summary = false
 
-    @Option(help: "Also commit every decision but ok (overload, review, permitted, invalid) as a signed record to this data directory (needs --key).")
-    var store: String?
-
-    @Option(help: "Private key PEM for --store.")
-    var key: String?
-
     func run() throws {
         let data: Data
         if file == "-" {
@@ -75,18 +71,6 @@ struct Replay: ParsableCommand {
             throw ExitCode(2)
         }
         let decisions = scenario.replay()
-        if let store {
-            guard let key else { throw ValidationError("--store needs --key") }
-            do {
-                let s = try EvidenceStore(directory: store, key: try SigningKey.load(path: key), identity: try Store.testIdentity())
-                for d in decisions where d.assessment.decision != .ok {
-                    try s.commit(RecordContent.make(weighing: d.weighing, assessment: d.assessment, front: d.front, rear: d.rear, watchHits: d.watchHits), images: [])
-                }
-            } catch {
-                printError("weighpoint replay: \(error)")
-                throw ExitCode(1)
-            }
-        }
         var out = ""
         for d in decisions { out += d.jsonLine + "\n" }
         FileHandle.standardOutput.write(Data(out.utf8))

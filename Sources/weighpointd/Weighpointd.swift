@@ -25,6 +25,7 @@ struct Weighpointd: AsyncParsableCommand {
         if let checkConfig {
             do {
                 let c = try StationConfig.load(path: checkConfig)
+                if let problem = c.replaySourceProblem { throw problem }
                 print("\(checkConfig): ok (station \(c.station.code), device \(c.station.deviceID), \(c.lanes.count) lane(s), \(c.cameras.count) camera(s), WIM \(c.wim.profile.name) from \(c.wim.profile.source) on \(c.wim.transport))")
                 return
             } catch {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WeighpointCore
 @testable import WeighpointCapture
+import WeighpointTesting
 
 func frame(_ seq: UInt32, at us: Int64, size: Int = 100) -> CapturedFrame {
     CapturedFrame(sequence: seq, time: Timestamp(microseconds: us), format: .mjpeg, width: 4, height: 4, bytes: [UInt8](repeating: UInt8(truncatingIfNeeded: seq), count: size))

@@ -5,6 +5,7 @@ import WeighpointEvidence
 import WeighpointModbus
 import WeighpointRecognition
 import WeighpointService
+import WeighpointTesting
 
 /// A directory with a signing key, a permit file and a watch list, and a valid configuration.
 struct ConfigFixture {
@@ -106,6 +107,27 @@ struct ConfigFixture {
         #expect(c.rules.permitsFile == f.dir + "/permits.csv")
         #expect(c.storage.data == f.dir + "/data")
         #expect(c.caseSystem == nil)
+    }
+
+    @Test func replayCamerasAreADevelopmentSourceTheDaemonRefuses() throws {
+        let f = try ConfigFixture()
+        let c = try f.parse(f.lines)
+        // Line 24 is front-1's `replay = "frames"`; rear-2 is a device and is not named.
+        #expect(c.replaySources.map(\.key) == ["cameras[0].replay"])
+        #expect(c.replaySources.map(\.line) == [24])
+        #expect(c.replaySourceProblem?.description.contains("station.toml:24: cameras[0].replay: camera 'front-1' replays JPEG files") == true)
+        var l = f.lines
+        l[23] = #"device = "/dev/video3""#
+        #expect(try f.parse(l).replaySourceProblem == nil)
+
+        // The shipped daemon stops on it; the development tool runs such a station.
+        try f.lines.joined(separator: "\n").write(toFile: f.dir + "/station.toml", atomically: true, encoding: .utf8)
+        let daemon = try runProcess(try builtTool("weighpointd"), ["--check-config", f.dir + "/station.toml"])
+        #expect(daemon.status == 1)
+        #expect(daemon.stderr.contains("station.toml:24: cameras[0].replay: camera 'front-1' replays JPEG files"), "\(daemon.stderr)")
+        let dev = try runProcess(try weighpointDev(), ["unit", "--check-config", f.dir + "/station.toml"])
+        #expect(dev.status == 0, "\(dev.stderr)")
+        #expect(dev.stdout.contains("2 camera(s), 1 of them replays"))
     }
 
     @Test func eachKindOfMistakeIsReportedWithItsLineAndKey() throws {

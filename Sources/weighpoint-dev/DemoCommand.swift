@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import WeighpointCommandLine
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -79,7 +80,7 @@ struct Demo: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(1)
         }
-        let unit = try StationUnit(config: config, software: try SoftwareIdentity.current(), logger: log)
+        let unit = try StationUnit(config: config, software: try SoftwareIdentity.current(), logger: log, frames: replayOrDeviceFrameSources)
         let tally = Tally()
         unit.onDecision = { w, a, front, rear, stored in
             tally.count(a.decision)
@@ -264,7 +265,7 @@ final class Traffic: Service, @unchecked Sendable {
             if roll == 1 { text = String(text.prefix(3)) + String(text.dropFirst(3).map { $0 == "8" ? "B" : $0 == "0" ? "D" : $0 }) }
             for cam in unit.config.cameras where cam.lane == w.lane && cam.role == .front && cam.plates == .recognizer {
                 // The vehicle passes the camera: a sequence of its plate at the expected time.
-                guard let at = cam.camera.expectedTime(of: w), let bank, let replay = unit.replayCamera(cam.id) else { continue }
+                guard let at = cam.camera.expectedTime(of: w), let bank, let replay = unit.frameSource(cam.id) as? ReplayCamera else { continue }
                 replay.cue(bank.show(lane: w.lane, seq: w.seq), at: at)
             }
             for cam in unit.config.cameras where cam.lane == w.lane && cam.role == .front && cam.plates == .pushed && roll != 0 {

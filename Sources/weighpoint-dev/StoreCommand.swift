@@ -1,14 +1,17 @@
 import ArgumentParser
 import Foundation
+import WeighpointCommandLine
 import WeighpointCore
 import WeighpointEvidence
+import WeighpointScenario
 import WeighpointService
+import WeighpointTesting
 import WeighpointJSON
 
 struct Store: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Exercise the evidence store: a load generator (crash test) and the benchmark.",
-        subcommands: [Load.self, Bench.self])
+        subcommands: [Load.self, FromScenario.self, Bench.self])
 
     /// The identity test loads carry: this executable's, at a test station.
     static func testIdentity() throws -> UnitIdentity {
@@ -36,6 +39,31 @@ struct Store: ParsableCommand {
             return EvidenceImage(role: roles[k % roles.count], camera: "cam-\(k)", capturedAt: w.time, bytes: bytes)
         }
         return (content, imgs)
+    }
+
+    /// What `weighpoint replay --store` did before signing moved off the shipped tool.
+    struct FromScenario: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "replay",
+            abstract: "Replay a scenario and commit every decision but ok as a signed record (test identity).")
+
+        @Argument(help: "Scenario file (SCENARIOS.md).") var file: String
+        @Option(help: "Data directory.") var data: String
+        @Option(help: "Private key PEM.") var key: String
+
+        func run() throws {
+            do {
+                let scenario = try Scenario.parse(try String(contentsOfFile: file, encoding: .utf8))
+                let store = try EvidenceStore(directory: data, key: try SigningKey.load(path: key), identity: try Store.testIdentity())
+                for d in scenario.replay() where d.assessment.decision != .ok {
+                    let r = try store.commit(RecordContent.make(weighing: d.weighing, assessment: d.assessment, front: d.front, rear: d.rear, watchHits: d.watchHits), images: [])
+                    print("committed \(r.seq)")
+                }
+            } catch {
+                printError("weighpoint-dev store replay: \(file): \(error)")
+                throw ExitCode(1)
+            }
+        }
     }
 
     struct Load: ParsableCommand {

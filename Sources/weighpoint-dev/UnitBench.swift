@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WeighpointCommandLine
 import Logging
 import ServiceLifecycle
 import WeighpointCore
@@ -77,7 +78,7 @@ struct UnitBench: AsyncParsableCommand {
             """
         try toml.write(toFile: base + "/station.toml", atomically: true, encoding: .utf8)
         let config = try StationConfig.load(path: base + "/station.toml")
-        let unit = try StationUnit(config: config, software: try SoftwareIdentity.current(), logger: Logger(label: "bench"))
+        let unit = try StationUnit(config: config, software: try SoftwareIdentity.current(), logger: Logger(label: "bench"), frames: replayOrDeviceFrameSources)
         let timings = TimingLog()
         unit.onRecordTiming = { received, due, durable in timings.add(received: received, due: due, durable: durable) }
         let vehicles = Int(rate * Double(seconds))

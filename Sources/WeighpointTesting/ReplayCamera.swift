@@ -1,4 +1,5 @@
 import Foundation
+import WeighpointCapture
 import WeighpointCore
 
 /// A camera that plays JPEG files from a directory (Images/) into a frame ring at a given rate,
