@@ -1,4 +1,4 @@
-/// What the unit concludes about one weighing (SCENARIOS.md).
+/// What the unit concludes about one weighing (Docs/decision-core.md).
 public enum Decision: String, Sendable, CaseIterable {
     /// At or under the limit after tolerance.
     case ok

@@ -43,7 +43,7 @@ public struct PlateRead: Hashable, Sendable {
     public var text: String
     public var color: PlateColor
     public var confidence: Double
-    /// Normalised text (SCENARIOS.md normalisation), used for matching and output.
+    /// Normalised text (Docs/decision-core.md normalisation), used for matching and output.
     public let normalized: String
     /// Per character, the character read and the alternatives with their probabilities (the
     /// built-in recogniser gives them; pushed reads usually do not).
@@ -97,7 +97,7 @@ public struct AssociatedPlates: Hashable, Sendable {
     }
 }
 
-/// Pairs plate reads with weighings by lane and expected time (SCENARIOS.md "Association").
+/// Pairs plate reads with weighings by lane and expected time (Docs/decision-core.md "Association").
 ///
 /// Among all ways to pair reads with weighings (each read serves at most one weighing per role),
 /// it takes the one that pairs the most weighings and, among those, has the smallest total

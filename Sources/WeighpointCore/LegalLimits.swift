@@ -26,7 +26,7 @@ public enum Article3 {
     /// The limit that applies to `w`, with the reasoning for people; nil when no limit applies
     /// or the axle groups do not add up.
     ///
-    /// Per SCENARIOS.md: the table limit, minus 3 000 kg for each axle after the first that has
+    /// Per Docs/decision-core.md: the table limit, minus 3 000 kg for each axle after the first that has
     /// single tyres and stands in a group of two or three axles (wide tyres do not count).
     public static func limit(for w: Weighing) -> GrossLimit? {
         guard let table = tableLimitKg(body: w.body, axles: w.axles.count, driveAxles: w.driveAxles),

@@ -59,7 +59,7 @@ public struct Plate: Hashable, Sendable, CustomStringConvertible {
     /// True for trailer plates (ending 挂).
     public var isTrailer: Bool { kind == .trailer }
 
-    // MARK: Normalisation (SCENARIOS.md)
+    // MARK: Normalisation (Docs/decision-core.md)
 
     /// Normalises plate text: full-width letters and digits to ASCII, lower to upper case,
     /// separators removed, and in serial positions O → 0 and I → 1 (GA 36 serials carry neither).

@@ -1,4 +1,4 @@
-/// An index over a plate list that answers the three match kinds of SCENARIOS.md in
+/// An index over a plate list that answers the three match kinds of Docs/decision-core.md in
 /// microseconds for million-entry lists, with exactly the answers of `PlateList`.
 ///
 /// Why this design: every match kind reduces to an exact-key lookup, so the index is two

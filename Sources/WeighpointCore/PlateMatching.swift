@@ -1,4 +1,4 @@
-/// How a plate read matches a list entry (SCENARIOS.md), best first.
+/// How a plate read matches a list entry (Docs/decision-core.md), best first.
 public enum PlateMatchKind: String, Sendable, Comparable, CaseIterable {
     /// The normalised texts are equal.
     case exact

@@ -41,7 +41,7 @@ public struct WeighingFlag: RawRepresentable, Hashable, Sendable, CustomStringCo
     /// The vendor marks the weight as synthesised or learned rather than measured.
     public static let synthetic = WeighingFlag(rawValue: "synthetic")
 
-    /// Flags of SCENARIOS.md; controllers may report others, which invalidate just the same.
+    /// Flags of Docs/decision-core.md; controllers may report others, which invalidate just the same.
     public static let known: [WeighingFlag] = [.straddle, .acceleration, .stopAndGo, .sTurn, .tailgating, .lowConfidence, .sensorFault, .synthetic]
 }
 

@@ -23,7 +23,7 @@ extension Scenario {
 }
 
 extension ReplayDecision {
-    /// One JSON line in the key order of SCENARIOS.md, then optional extra keys.
+    /// One JSON line in the key order of Docs/decision-core.md, then optional extra keys.
     public var jsonLine: String {
         let a = assessment
         var o: JSONObject = [

@@ -1,7 +1,7 @@
 import WeighpointCore
 import WeighpointJSON
 
-/// A scenario in the `weighpoint replay` format (SCENARIOS.md), parsed.
+/// A scenario in the `weighpoint replay` format (Docs/decision-core.md), parsed.
 public struct Scenario: Sendable {
     public var station: StationSetup
     public var permits: [Permit]

@@ -47,7 +47,7 @@ struct Store: ParsableCommand {
             commandName: "replay",
             abstract: "Replay a scenario and commit every decision but ok as a signed record (test identity).")
 
-        @Argument(help: "Scenario file (SCENARIOS.md).") var file: String
+        @Argument(help: "Scenario file (Docs/decision-core.md).") var file: String
         @Option(help: "Data directory.") var data: String
         @Option(help: "Private key PEM.") var key: String
 

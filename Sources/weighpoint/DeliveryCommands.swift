@@ -1,10 +1,8 @@
 import ArgumentParser
 import Foundation
 import WeighpointCommandLine
-import WeighpointCaseSink
 import WeighpointEvidence
 import WeighpointService
-import WeighpointTesting
 import WeighpointUplink
 
 struct Deliver: AsyncParsableCommand {

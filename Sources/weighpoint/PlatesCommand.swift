@@ -6,7 +6,6 @@ import WeighpointCore
 import WeighpointEvidence
 import WeighpointRecognition
 import WeighpointService
-import WeighpointTesting
 import WeighpointJSON
 
 struct Plates: ParsableCommand {

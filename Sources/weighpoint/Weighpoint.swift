@@ -37,7 +37,7 @@ struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the decision core over a scenario (JSON Lines) and print one decision per weighing.",
         discussion: """
-            FILE is a scenario in the format of SCENARIOS.md, or - for standard input. Decisions go to \
+            FILE is a scenario in the replay format (Docs/decision-core.md), or - for standard input. Decisions go to \
             standard output as JSON Lines, in weighing order. A malformed line stops the replay with \
             exit status 2 and names the line.
             """)
