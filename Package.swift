@@ -59,12 +59,12 @@ let package = Package(
 
         .target(
             name: "WeighpointModbus",
-            dependencies: ["WeighpointCore", "WeighpointJSON", "CModbus", .product(name: "TOMLKit", package: "TOMLKit")]),
-        .target(name: "WeighpointCapture", dependencies: ["WeighpointCore", "CV4L2", "CTurboJPEG", "CFreeType"]),
+            dependencies: ["WeighpointCore", "WeighpointJSON", "WeighpointSystem", "CModbus", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "WeighpointCapture", dependencies: ["WeighpointCore", "WeighpointSystem", "CV4L2", "CTurboJPEG", "CFreeType"]),
         .target(
             name: "WeighpointEvidence",
             dependencies: ["WeighpointCore", "WeighpointJSON", "WeighpointSystem", "COpenSSL", "CLinux", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "WeighpointConsole", dependencies: ["WeighpointCore", "CSerialPort", "COpenSSL"]),
+        .target(name: "WeighpointConsole", dependencies: ["WeighpointCore", "WeighpointSystem", "CSerialPort", "COpenSSL"]),
         // Built-in plate recognition: frames in, GA 36 readings (decoded and voted in the core) out.
         .target(name: "WeighpointRecognition", dependencies: ["WeighpointCore", "WeighpointCapture", "WeighpointEvidence", "CPlateRecognizer"]),
         // Delivery to the case system: the HTTPS client with mutual TLS and the outbox drain.
@@ -110,7 +110,7 @@ let package = Package(
         // What the command-line tools share: error output, Modbus link options, measuring.
         .target(
             name: "WeighpointCommandLine",
-            dependencies: ["WeighpointModbus", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["WeighpointModbus", "WeighpointSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // The unit's daemon (shipped).
         .executableTarget(
@@ -146,7 +146,7 @@ let package = Package(
         .executableTarget(
             name: "weighpoint-case-sink",
             dependencies: [
-                "WeighpointCommandLine", "WeighpointCaseSink", "WeighpointEvidence", "WeighpointUplink",
+                "WeighpointCommandLine", "WeighpointCaseSink", "WeighpointEvidence", "WeighpointUplink", "WeighpointSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // The console's input path under libFuzzer (`make fuzz-console`); built normally it

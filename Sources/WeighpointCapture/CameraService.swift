@@ -1,5 +1,6 @@
 import Foundation
 import WeighpointCore
+import WeighpointSystem
 
 /// Keeps one V4L2 camera capturing into its frame ring on a dedicated thread: on any device
 /// error it tears down, reports, and reopens with backoff, so a camera that disappears degrades
@@ -12,10 +13,9 @@ public final class CameraService: @unchecked Sendable {
     public let preferred: [PixelFormat]
     public let framesPerSecond: Int?
     private let lock = NSLock()
-    private var running = false
     private var stateText = "stopped"
     private var counts = (captured: 0, broken: 0, reopens: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private var worker: WorkerThread?
     private let onEvent: @Sendable (String) -> Void
 
     public init(device: String, ring: FrameRing, width: Int, height: Int, preferred: [PixelFormat] = PixelFormat.allCases, framesPerSecond: Int? = nil, onEvent: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -33,25 +33,22 @@ public final class CameraService: @unchecked Sendable {
     public var statistics: (captured: Int, broken: Int, reopens: Int) { lock.withLock { counts } }
 
     public func start() {
-        lock.withLock { running = true }
-        Thread.detachNewThread { [self] in
-            run()
-            finished.signal()
+        let w = lock.withLock { () -> WorkerThread in
+            if let worker { return worker }
+            let w = WorkerThread(name: "camera \(device)") { [self] w in run(w) }
+            worker = w
+            return w
         }
+        w.start()
     }
 
+    /// Stops capture and waits for the thread to have closed the device.
     public func stop() {
-        let was = lock.withLock { () -> Bool in
-            let r = running
-            running = false
-            return r
-        }
-        if was { finished.wait() }
+        lock.withLock { worker }?.stop()
     }
 
-    private var isRunning: Bool { lock.withLock { running } }
-
-    private func run() {
+    private func run(_ worker: WorkerThread) {
+        var isRunning: Bool { worker.isRunning }
         var backoffMs = 100
         var first = true
         while isRunning {
@@ -85,8 +82,7 @@ public final class CameraService: @unchecked Sendable {
                 cam.close()
                 lock.withLock { stateText = "down: \(error)" }
                 onEvent("camera=\(device) state=down error=\"\(error)\" retry_ms=\(backoffMs)")
-                let deadline = Date().addingTimeInterval(Double(backoffMs) / 1000)
-                while isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+                worker.pause(milliseconds: backoffMs)
                 backoffMs = min(backoffMs * 2, 5000)
             }
         }

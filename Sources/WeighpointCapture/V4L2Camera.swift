@@ -1,6 +1,7 @@
 import CV4L2
 import Glibc
 import WeighpointCore
+import WeighpointSystem
 
 /// A V4L2 capture failure: which device, which call, and the system's reason.
 public struct CaptureError: Error, CustomStringConvertible, Sendable {
@@ -79,12 +80,20 @@ public final class V4L2Camera {
 
     private func fail(_ op: String) -> CaptureError { CaptureError(device: path, operation: op, reason: String(cString: strerror(errno))) }
 
-    /// `ioctl` through libv4l2, retrying EINTR.
-    private func ioctl(_ request: UInt, _ arg: UnsafeMutableRawPointer, _ name: String) throws(CaptureError) {
-        while cv4l2_ioctl(fd, request, arg) < 0 {
-            if errno == EINTR { continue }
-            throw fail(name)
+    /// Every `ioctl` goes through here: libv4l2's, with EINTR retried (SystemCall); the failure,
+    /// if any, is returned for the caller to judge (end of an enumeration, EAGAIN, a refusal).
+    private func call(_ request: UInt, _ arg: UnsafeMutableRawPointer, _ name: String) -> SystemError? {
+        do {
+            try SystemCall.retrying(name, path) { cv4l2_ioctl(fd, request, arg) }
+            return nil
+        } catch {
+            return error
         }
+    }
+
+    /// An `ioctl` that must succeed.
+    private func ioctl(_ request: UInt, _ arg: UnsafeMutableRawPointer, _ name: String) throws(CaptureError) {
+        if let e = call(request, arg, name) { throw CaptureError(device: path, operation: name, reason: e.reason) }
     }
 
     /// Opens the device and checks it can capture by streaming.
@@ -106,7 +115,7 @@ public final class V4L2Camera {
         var out: [String] = []
         var desc = v4l2_fmtdesc()
         desc.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
-        while cv4l2_ioctl(fd, UInt(WP_VIDIOC_ENUM_FMT), &desc) == 0 {
+        while call(UInt(WP_VIDIOC_ENUM_FMT), &desc, "VIDIOC_ENUM_FMT") == nil {
             out.append(fourccText(desc.pixelformat))
             desc.index += 1
         }
@@ -122,7 +131,7 @@ public final class V4L2Camera {
             f.fmt.pix.height = UInt32(h)
             f.fmt.pix.pixelformat = p.fourcc
             f.fmt.pix.field = V4L2_FIELD_NONE.rawValue
-            guard cv4l2_ioctl(fd, UInt(WP_VIDIOC_S_FMT), &f) == 0, let got = PixelFormat(fourcc: f.fmt.pix.pixelformat), got == p else { continue }
+            guard call(UInt(WP_VIDIOC_S_FMT), &f, "VIDIOC_S_FMT") == nil, let got = PixelFormat(fourcc: f.fmt.pix.pixelformat), got == p else { continue }
             format = got
             width = Int(f.fmt.pix.width)
             height = Int(f.fmt.pix.height)
@@ -137,7 +146,7 @@ public final class V4L2Camera {
     public func setFrameRate(_ fps: Int) throws(CaptureError) -> Double? {
         var p = v4l2_streamparm()
         p.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
-        guard cv4l2_ioctl(fd, UInt(WP_VIDIOC_G_PARM), &p) == 0,
+        guard call(UInt(WP_VIDIOC_G_PARM), &p, "VIDIOC_G_PARM") == nil,
             p.parm.capture.capability & UInt32(V4L2_CAP_TIMEPERFRAME) != 0
         else { return nil }
         p.parm.capture.timeperframe = v4l2_fract(numerator: 1, denominator: UInt32(max(fps, 1)))
@@ -180,8 +189,8 @@ public final class V4L2Camera {
     /// (no copy, no allocation) and queues it back. Nil on timeout or a broken frame.
     public func withNextFrame<T>(timeoutMs: Int32 = 1000, _ body: (UnsafeBufferPointer<UInt8>, UInt32, Timestamp) -> T) throws(CaptureError) -> T? {
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let r = poll(&p, 1, timeoutMs)
-        if r < 0 && errno != EINTR { throw fail("poll") }
+        let r: Int32
+        do { r = try SystemCall.retrying("poll", path) { poll(&p, 1, timeoutMs) } } catch { throw CaptureError(device: path, operation: "poll", reason: error.reason) }
         if r == 0 {
             // No frame in time: a device that went away (unplugged, driver unbound) may just stay
             // silent, so ask it something; ENODEV here starts the reopen.
@@ -189,7 +198,6 @@ public final class V4L2Camera {
             try ioctl(UInt(WP_VIDIOC_QUERYCAP), &cap, "VIDIOC_QUERYCAP")
             return nil
         }
-        if r < 0 { return nil }
         if p.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 && p.revents & Int16(POLLIN) == 0 {
             throw CaptureError(device: path, operation: "poll", reason: "device reported an error or hang-up (revents \(p.revents))")
         }
@@ -200,17 +208,16 @@ public final class V4L2Camera {
             var b = v4l2_buffer()
             b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
             b.memory = V4L2_MEMORY_MMAP.rawValue
-            if cv4l2_ioctl(fd, UInt(WP_VIDIOC_DQBUF), &b) < 0 {
-                if errno == EAGAIN { break }
-                if errno == EINTR { continue }
-                throw fail("VIDIOC_DQBUF")
+            if let e = call(UInt(WP_VIDIOC_DQBUF), &b, "VIDIOC_DQBUF") {
+                if e.code == EAGAIN { break }
+                throw CaptureError(device: path, operation: "VIDIOC_DQBUF", reason: e.reason)
             }
             if var older = newest { try ioctl(UInt(WP_VIDIOC_QBUF), &older, "VIDIOC_QBUF") }
             newest = b
             p.revents = 0
-        } while poll(&p, 1, 0) > 0
+        } while ((try? SystemCall.retrying("poll", path) { poll(&p, 1, 0) }) ?? 0) > 0
         guard var b = newest else { return nil }
-        defer { _ = cv4l2_ioctl(fd, UInt(WP_VIDIOC_QBUF), &b) }
+        defer { _ = call(UInt(WP_VIDIOC_QBUF), &b, "VIDIOC_QBUF") }
         let start = buffers[Int(b.index)].start.assumingMemoryBound(to: UInt8.self)
         let used = Int(b.bytesused)
         if format == .mjpeg {
@@ -225,10 +232,7 @@ public final class V4L2Camera {
 
     /// Maps a kernel monotonic buffer timestamp to UTC with the current realtime−monotonic offset.
     static func utc(_ tv: timeval) -> Timestamp {
-        var real = timespec(), mono = timespec()
-        clock_gettime(CLOCK_REALTIME, &real)
-        clock_gettime(CLOCK_MONOTONIC, &mono)
-        let offset = (Int64(real.tv_sec) - Int64(mono.tv_sec)) * 1_000_000 + (Int64(real.tv_nsec) - Int64(mono.tv_nsec)) / 1000
+        let offset = SystemWallClock().now().microseconds - SystemMonotonicClock().microseconds()
         return Timestamp(microseconds: Int64(tv.tv_sec) * 1_000_000 + Int64(tv.tv_usec) + offset)
     }
 
@@ -236,7 +240,7 @@ public final class V4L2Camera {
     public func close() {
         guard fd >= 0 else { return }
         var type = Int32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
-        _ = cv4l2_ioctl(fd, UInt(WP_VIDIOC_STREAMOFF), &type)
+        _ = call(UInt(WP_VIDIOC_STREAMOFF), &type, "VIDIOC_STREAMOFF")
         for b in buffers { v4l2_munmap(b.start, b.length) }
         buffers = []
         v4l2_close(fd)

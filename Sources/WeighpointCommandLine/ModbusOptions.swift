@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WeighpointModbus
+import WeighpointSystem
 
 /// Where a Modbus device is, as given on the command line.
 public struct LinkOptions: ParsableArguments {
@@ -33,14 +34,15 @@ public struct LinkOptions: ParsableArguments {
 public func makeTransport(tcp: String?, rtu: String?, baud: Int, parity: String = "N", dataBits: Int = 8, stopBits: Int = 1, listening: Bool) throws -> ModbusTransport {
         switch (tcp, rtu) {
         case (let t?, nil):
-            guard let colon = t.lastIndex(of: ":"), let port = Int(t[t.index(after: colon)...]), (0...65535).contains(port) else {
+            guard let hp = HostPort(t, ports: listening ? HostPort.listenPorts : HostPort.connectPorts) else {
                 throw ValidationError("'\(t)' is not HOST:PORT")
             }
-            return .tcp(host: String(t[..<colon]), port: port)
+            return .tcp(host: hp.host, port: hp.port)
         case (nil, let d?):
-            guard let p = ModbusTransport.Parity(rawValue: parity.uppercased()) else { throw ValidationError("parity '\(parity)' is not N, E or O") }
-            guard [5, 6, 7, 8].contains(dataBits), [1, 2].contains(stopBits) else { throw ValidationError("data bits 5–8 and stop bits 1–2") }
-            return .rtu(device: d, baud: baud, parity: p, dataBits: dataBits, stopBits: stopBits)
+            guard let f = SerialFraming("\(dataBits)\(parity)\(stopBits)"), [.none, .even, .odd].contains(f.parity) else {
+                throw ValidationError("\(dataBits)\(parity)\(stopBits) is not a Modbus RTU framing: data bits 5–8, parity N, E or O, stop bits 1–2")
+            }
+            return .rtu(device: d, baud: baud, parity: f.parity, dataBits: f.dataBits, stopBits: f.stopBits)
         default:
             throw ValidationError(listening ? "give exactly one of --listen HOST:PORT or --rtu DEVICE" : "give exactly one of --tcp HOST:PORT or --rtu DEVICE")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import WeighpointSystem
 
 /// Runs one console on its own thread: opens the transport, feeds the session, writes its
 /// answers, and when a serial adapter is unplugged logs the technician out and waits for the
@@ -26,9 +27,7 @@ public final class ConsoleRunner: @unchecked Sendable {
     private let session: ConsoleSession
     private let onEvent: @Sendable (Event) -> Void
     private let lock = NSLock()
-    private var running = false
-    private let finished = DispatchSemaphore(value: 0)
-    private let wake = DispatchSemaphore(value: 0)
+    private var worker: WorkerThread?
 
     public init(transport: any ConsoleTransport, session: ConsoleSession, onEvent: @escaping @Sendable (Event) -> Void) {
         self.transport = transport
@@ -36,39 +35,29 @@ public final class ConsoleRunner: @unchecked Sendable {
         self.onEvent = onEvent
     }
 
-    private var isRunning: Bool { lock.withLock { running } }
-
     /// Starts the console thread; `onEnd` runs on it when the console ends by itself (standard
     /// input closed), not when stopped.
     public func start(onEnd: @escaping @Sendable () -> Void = {}) {
-        lock.withLock { running = true }
-        let t = Thread { [self] in
-            if loop() { onEnd() }
-            finished.signal()
+        let w = lock.withLock { () -> WorkerThread in
+            if let worker { return worker }
+            let w = WorkerThread(name: "console") { [self] w in if loop(w) { onEnd() } }
+            worker = w
+            return w
         }
-        t.name = "console"
-        t.start()
+        w.start()
     }
 
     /// Stops the console and waits for its thread.
     public func stop() {
-        let was = lock.withLock { () -> Bool in
-            defer { running = false }
-            return running
-        }
-        guard was else { return }
-        wake.signal()
-        finished.wait()
+        lock.withLock { worker }?.stop()
     }
 
-    static func monotonic() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-    }
+    /// Seconds on the monotonic clock: the session's idle and lockout timers.
+    static func monotonic() -> Double { Double(SystemMonotonicClock().microseconds()) / 1e6 }
 
     /// True when the console ended by itself.
-    private func loop() -> Bool {
+    private func loop(_ worker: WorkerThread) -> Bool {
+        var isRunning: Bool { worker.isRunning }
         var backoff = 0.5
         var reported = false
         defer { transport.close() }
@@ -79,7 +68,7 @@ public final class ConsoleRunner: @unchecked Sendable {
                 // Say it once per outage, then keep trying quietly (an unplugged adapter at night).
                 if !reported { onEvent(.unavailable(error)) }
                 reported = true
-                _ = wake.wait(timeout: .now() + backoff)
+                worker.pause(milliseconds: Int(backoff * 1000))
                 backoff = min(backoff * 2, 5)
                 continue
             }
@@ -106,7 +95,7 @@ public final class ConsoleRunner: @unchecked Sendable {
                     return true
                 }
                 onEvent(.lost(error))
-                _ = wake.wait(timeout: .now() + 0.5)
+                worker.pause(milliseconds: 500)
             }
         }
         session.disconnected(now: Self.monotonic())

@@ -1,6 +1,7 @@
 import CSerialPort
 import Foundation
 import Glibc
+import WeighpointSystem
 
 /// Where a console's bytes come from and go to.
 public protocol ConsoleTransport: AnyObject {
@@ -36,7 +37,7 @@ public struct ConsoleTransportError: Error, CustomStringConvertible, Equatable {
 
 /// Serial line settings, written `8N1` like on every terminal program.
 public struct SerialSettings: Sendable, Equatable, CustomStringConvertible {
-    public enum Parity: String, Sendable, CaseIterable { case none = "N", odd = "O", even = "E", mark = "M", space = "S" }
+    public typealias Parity = SerialFraming.Parity
     public enum FlowControl: String, Sendable, CaseIterable { case none, xonxoff, rtscts, dtrdsr }
 
     public var baud: Int
@@ -53,13 +54,9 @@ public struct SerialSettings: Sendable, Equatable, CustomStringConvertible {
         self.flowControl = flowControl
     }
 
-    /// Parses `8N1`, `7E1`, `8N2`.
+    /// Parses `8N1`, `7E1`, `8N2` (SerialFraming).
     public static func framing(_ s: String) -> (dataBits: Int, parity: Parity, stopBits: Int)? {
-        let c = Array(s.uppercased())
-        guard c.count == 3, let d = Int(String(c[0])), (5...8).contains(d), let p = Parity(rawValue: String(c[1])),
-            let st = Int(String(c[2])), (1...2).contains(st)
-        else { return nil }
-        return (d, p, st)
+        SerialFraming(s).map { ($0.dataBits, $0.parity, $0.stopBits) }
     }
 
     public var description: String { "\(baud) \(dataBits)\(parity.rawValue)\(stopBits) flow \(flowControl.rawValue)" }

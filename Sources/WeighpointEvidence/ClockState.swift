@@ -2,6 +2,7 @@ import CLinux
 import Glibc
 import WeighpointCore
 import WeighpointJSON
+import WeighpointSystem
 
 /// The kernel clock's synchronisation state (adjtimex), recorded with every record so its time
 /// can be weighed: whether NTP/PTP discipline is in effect and the error bounds.
@@ -25,12 +26,8 @@ public struct ClockState: Sendable, Equatable {
         return ClockState(synchronised: synced, maxErrorMicroseconds: maxError, estimatedErrorMicroseconds: estError)
     }
 
-    /// The current UTC time.
-    public static func now() -> Timestamp {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Timestamp(microseconds: Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000)
-    }
+    /// The current UTC time: the system wall clock (WeighpointSystem), the one every part reads.
+    public static func now() -> Timestamp { SystemWallClock().now() }
 
     var json: JSONValue {
         .object(["synchronised": .bool(synchronised), "max_error_us": .int(Int64(maxErrorMicroseconds)), "est_error_us": .int(Int64(estimatedErrorMicroseconds))])

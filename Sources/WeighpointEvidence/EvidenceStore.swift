@@ -5,86 +5,6 @@ import WeighpointCore
 import WeighpointSystem
 import WeighpointJSON
 
-/// An image to keep as evidence with a record.
-public struct EvidenceImage: Sendable {
-    /// `plate`, `front`, `rear`, `side`, `plate_crop` …
-    public var role: String
-    public var camera: String
-    public var capturedAt: Timestamp
-    public var mediaType: String
-    public var bytes: [UInt8]
-
-    public init(role: String, camera: String, capturedAt: Timestamp, mediaType: String = "image/jpeg", bytes: [UInt8]) {
-        self.role = role
-        self.camera = camera
-        self.capturedAt = capturedAt
-        self.mediaType = mediaType
-        self.bytes = bytes
-    }
-}
-
-/// Who and what produced a record: carried in every record.
-public struct UnitIdentity: Sendable {
-    public var deviceID: String
-    /// Station identity (code, site type, road, stake, direction, coordinates …).
-    public var station: JSONObject
-    /// Instrument: model, serial, accuracy class, verification certificate and its validity.
-    public var instrument: JSONObject
-    /// The calibration profile of records whose content does not name the one in force.
-    public var calibrationProfileSHA256: String
-    public var softwareVersion: String
-    public var softwareSHA256: String
-
-    public init(deviceID: String, station: JSONObject, instrument: JSONObject, calibrationProfileSHA256: String, softwareVersion: String, softwareSHA256: String) {
-        self.deviceID = deviceID
-        self.station = station
-        self.instrument = instrument
-        self.calibrationProfileSHA256 = calibrationProfileSHA256
-        self.softwareVersion = softwareVersion
-        self.softwareSHA256 = softwareSHA256
-    }
-
-    var software: String { "\(softwareVersion) sha256:\(softwareSHA256)" }
-}
-
-/// A record as stored: its canonical signed bytes and where it stands.
-public struct StoredRecord: Sendable {
-    public let seq: Int64
-    /// RFC 8785 canonical JSON: exactly the bytes the signature covers.
-    public let body: [UInt8]
-    /// SHA-256 of `body`, hex: what the next record's `prev_hash` names.
-    public let hash: String
-    public let algorithm: SignatureAlgorithm
-    public let keyID: String
-    public let signature: [UInt8]
-    public let decision: String
-    public let plate: String?
-    public let acknowledgedAt: String?
-
-    public var json: JSONValue? { parseJSON(body) }
-}
-
-/// A store operation that did not happen, and why; nothing already stored is affected.
-public enum StoreError: Error, CustomStringConvertible {
-    case io(String, String)
-    case database(String)
-    case signing(SigningError)
-    /// The disk is at its floor and nothing delivered can be deleted: new evidence is refused.
-    case full(String)
-    /// The audit trail reached its capacity: legally relevant changes are refused.
-    case auditFull(Int)
-
-    public var description: String {
-        switch self {
-        case .io(let path, let why): "\(path): \(why)"
-        case .database(let why): "evidence database: \(why)"
-        case .signing(let e): "signing: \(e)"
-        case .full(let why): "evidence store full: \(why); new evidence is refused until delivered records can be deleted"
-        case .auditFull(let n): "audit trail full (\(n) entries): legally relevant changes are refused; export the audit trail and have the unit's capacity raised by the verification authority"
-        }
-    }
-}
-
 /// Durable evidence: signed, hash-chained records in SQLite (WAL, synchronous=FULL) and
 /// content-addressed image files, plus the audit trail. One commit per vehicle; images reach the
 /// disk (written, fsynced, renamed, directory fsynced) before the record row is committed.
@@ -97,8 +17,11 @@ public final class EvidenceStore: @unchecked Sendable {
     /// Free space below which retention deletes delivered records, and new evidence is refused
     /// when nothing can be deleted.
     public var minimumFreeBytes: Int64
-    private let lock = NSLock()
-    private var refusing: String?
+    let lock = NSLock()
+    var refusing: String?
+    /// The offset of the wall clock from the monotonic clock at the last commit; a jump of more
+    /// than a second between commits is a clock step, which goes to the audit trail.
+    var lastClockOffset: Int64?
     /// This process's hold on the data directory (one writer per directory).
     private let directoryLock: DirectoryLock
 
@@ -187,6 +110,24 @@ public final class EvidenceStore: @unchecked Sendable {
                 key_id TEXT NOT NULL, signature BLOB NOT NULL, event TEXT NOT NULL, created_at TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             """)
+        // Version 2: what lists and the console show are columns. A store made before gets them
+        // once, filled from its records' bodies (the signed bytes are not touched).
+        let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(records)").map { $0["name"] as String }
+        if !columns.contains("controller_seq") {
+            try db.execute(sql: """
+                ALTER TABLE records ADD COLUMN controller_seq INTEGER;
+                ALTER TABLE records ADD COLUMN lane INTEGER;
+                ALTER TABLE records ADD COLUMN gross_kg INTEGER;
+                ALTER TABLE records ADD COLUMN weighed_at TEXT;
+                """)
+            for row in try Row.fetchAll(db, sql: "SELECT seq, body FROM records") {
+                let c = RecordColumns(parseJSON(Array(row["body"] as Data)))
+                try db.execute(
+                    sql: "UPDATE records SET controller_seq = ?, lane = ?, gross_kg = ?, weighed_at = ? WHERE seq = ?",
+                    arguments: [c.controllerSeq, c.lane, c.grossKg, c.weighedAt, row["seq"] as Int64])
+            }
+        }
+        try db.execute(sql: "CREATE INDEX IF NOT EXISTS records_controller_seq ON records(controller_seq)")
     }
 
     // MARK: Records
@@ -241,10 +182,17 @@ public final class EvidenceStore: @unchecked Sendable {
                 if o["calibration_profile_sha256"] == nil { o["calibration_profile_sha256"] = .string(identity.calibrationProfileSHA256) }
                 o["software"] = .object(["version": .string(identity.softwareVersion), "sha256": .string(identity.softwareSHA256)])
                 let body = JSONValue.object(o).canonicalBytes
-                let record = try signed(seq: seq, body: body, decision: o["assessment"]?["decision"]?.stringValue ?? "unknown", plate: o["plate"]?.stringValue)
+                let columns = RecordColumns(.object(o))
+                let record = try signed(seq: seq, body: body, decision: o["assessment"]?["decision"]?.stringValue ?? "unknown", plate: o["plate"]?.stringValue, createdAt: time.description, columns: columns)
                 try db.execute(
-                    sql: "INSERT INTO records (seq, body, hash, alg, key_id, signature, decision, plate, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                    arguments: [seq, Data(body), record.hash, record.algorithm.envelopeName, record.keyID, Data(record.signature), record.decision, record.plate, time.description])
+                    sql: """
+                        INSERT INTO records (seq, body, hash, alg, key_id, signature, decision, plate, created_at, controller_seq, lane, gross_kg, weighed_at)
+                        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+                        """,
+                    arguments: [
+                        seq, Data(body), record.hash, record.algorithm.envelopeName, record.keyID, Data(record.signature), record.decision, record.plate,
+                        time.description, columns.controllerSeq, columns.lane, columns.grossKg, columns.weighedAt,
+                    ])
                 for f in files {
                     try db.execute(sql: "INSERT OR IGNORE INTO record_images (seq, sha256, role, path, size) VALUES (?,?,?,?,?)", arguments: [seq, f.sha, f.role, f.path, f.size])
                 }
@@ -258,57 +206,17 @@ public final class EvidenceStore: @unchecked Sendable {
         }
     }
 
-    // MARK: weighings taken from the controller and not yet decided
-
-    /// Keeps a weighing's raw record block (a WIM trace line) durably until it is decided: the
-    /// controller forgets a record once acknowledged, and the decision comes seconds later.
-    /// Call before acknowledging; returns the journal id to settle it with.
-    public func journalWeighing(controllerSeq: UInt64, block: String, receivedAt: Timestamp) throws(StoreError) -> Int64 {
-        do {
-            return try db.write { db in
-                try db.execute(sql: "INSERT INTO pending_weighings (controller_seq, block, received_at) VALUES (?,?,?)",
-                               arguments: [Int64(bitPattern: controllerSeq), block, receivedAt.description])
-                return db.lastInsertedRowID
-            }
-        } catch {
-            throw .database("\(error)")
-        }
-    }
-
-    /// Weighings decided without a record (or whose record was refused): no longer pending.
-    public func settleJournal(_ ids: [Int64]) throws(StoreError) {
-        guard !ids.isEmpty else { return }
-        do {
-            try db.write { db in
-                for id in ids { try db.execute(sql: "DELETE FROM pending_weighings WHERE id = ?", arguments: [id]) }
-            }
-        } catch {
-            throw .database("\(error)")
-        }
-    }
-
-    /// Weighings journalled and not settled: the ones a stop (or a crash) left undecided, oldest
-    /// first.
-    public func journaledWeighings() throws(StoreError) -> [(id: Int64, controllerSeq: UInt64, block: String)] {
-        do {
-            return try db.read { db in
-                try Row.fetchAll(db, sql: "SELECT id, controller_seq, block FROM pending_weighings ORDER BY id").map { r in
-                    (r["id"], UInt64(bitPattern: r["controller_seq"] as Int64), r["block"])
-                }
-            }
-        } catch {
-            throw .database("\(error)")
-        }
-    }
-
-    private func signed(seq: Int64, body: [UInt8], decision: String, plate: String?) throws -> StoredRecord {
+    func signed(seq: Int64, body: [UInt8], decision: String, plate: String?, createdAt: String, columns c: RecordColumns) throws -> StoredRecord {
         let sig = try key.sign(body)
-        return StoredRecord(seq: seq, body: body, hash: try Digest.hexDigest(of: body), algorithm: key.algorithm, keyID: try key.keyID(), signature: sig, decision: decision, plate: plate, acknowledgedAt: nil)
+        return StoredRecord(
+            seq: seq, body: body, hash: try Digest.hexDigest(of: body), algorithm: key.algorithm, keyID: try key.keyID(), signature: sig,
+            decision: decision, plate: plate, acknowledgedAt: nil, createdAt: createdAt, controllerSeq: c.controllerSeq, lane: c.lane.map { Int($0) },
+            grossKg: c.grossKg.map { Int($0) }, weighedAt: c.weighedAt)
     }
 
     /// Writes an image under images/ab/<sha256>.<ext>: temp file, fsync, rename, directory fsync.
     /// An existing file with the same name is kept if its content still hashes right.
-    private func writeImage(_ img: EvidenceImage) throws(StoreError) -> (sha: String, relativePath: String) {
+    func writeImage(_ img: EvidenceImage) throws(StoreError) -> (sha: String, relativePath: String) {
         let sha: String
         do { sha = try Digest.hexDigest(of: img.bytes) } catch { throw .io("image", "\(error)") }
         let ext = img.mediaType == "image/jpeg" ? "jpg" : (img.mediaType.split(separator: "/").last.map(String.init) ?? "bin")
@@ -316,20 +224,12 @@ public final class EvidenceStore: @unchecked Sendable {
         let rel = relDir + "/" + sha + "." + ext
         let dir = directory + "/" + relDir, path = directory + "/" + rel
         if FileManager.default.fileExists(atPath: path), (try? Digest.hexDigest(ofFileAt: path)) == sha { return (sha, rel) }
-        if mkdir(dir, 0o755) == 0 {
-            // A new subdirectory is durable only once its parent's entry is on disk.
-            let pfd = open(directory + "/images", O_RDONLY | O_DIRECTORY)
-            guard pfd >= 0, fsync(pfd) == 0 else { throw .io(directory + "/images", "fsync directory: \(String(cString: strerror(errno)))") }
-            close(pfd)
-        } else if errno != EEXIST {
-            throw .io(dir, String(cString: strerror(errno)))
-        }
         do {
+            // A new subdirectory is durable only once its parent's entry is on disk.
+            try makeDurableDirectory(dir)
             try durableWrite(img.bytes, to: path)
-        } catch let e as StoreError {
-            throw e
         } catch {
-            throw .io(path, "\(error)")
+            throw .io(error.path, "\(error.operation): \(error.reason)")
         }
         return (sha, rel)
     }
@@ -394,7 +294,8 @@ public final class EvidenceStore: @unchecked Sendable {
     static func record(_ r: Row) -> StoredRecord {
         StoredRecord(
             seq: r["seq"], body: Array(r["body"] as Data), hash: r["hash"], algorithm: SignatureAlgorithm(envelopeName: r["alg"]) ?? .ed25519,
-            keyID: r["key_id"], signature: Array(r["signature"] as Data), decision: r["decision"], plate: r["plate"], acknowledgedAt: r["acknowledged_at"])
+            keyID: r["key_id"], signature: Array(r["signature"] as Data), decision: r["decision"], plate: r["plate"], acknowledgedAt: r["acknowledged_at"], createdAt: r["created_at"],
+            controllerSeq: r["controller_seq"], lane: r["lane"], grossKg: r["gross_kg"], weighedAt: r["weighed_at"])
     }
 
     /// Marks a record acknowledged by the case system; only acknowledged records may be deleted.
@@ -436,127 +337,5 @@ public final class EvidenceStore: @unchecked Sendable {
         try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [key, value])
     }
 
-    // MARK: Space and retention
-
-    /// Free bytes on the store's file system.
-    public func freeBytes() -> Int64 {
-        var s = statvfs()
-        guard statvfs(directory, &s) == 0 else { return Int64.max }
-        return Int64(s.f_bavail) * Int64(s.f_frsize)
-    }
-
-    private func checkFreeSpace(adding bytes: Int) throws(StoreError) {
-        guard minimumFreeBytes > 0 else { return }
-        if freeBytes() - Int64(bytes) < minimumFreeBytes {
-            _ = try? applyRetention(maxAgeMicroseconds: nil)
-            if freeBytes() - Int64(bytes) < minimumFreeBytes {
-                let why = "\(freeBytes()) bytes free, floor \(minimumFreeBytes), nothing delivered left to delete"
-                lock.withLock { refusing = why }
-                _ = try? appendAudit(event: "storage_full", who: "weighpointd", parameter: "evidence", old: nil, new: why)
-                throw .full(why)
-            }
-        }
-    }
-
-    /// Deletes acknowledged records (and images no remaining record uses), oldest first and only
-    /// as an unbroken run from the start of the chain, while they are older than `maxAge` or the
-    /// disk is below its floor. Never deletes an unacknowledged record or the audit trail.
-    /// Returns how many records were deleted.
-    @discardableResult
-    public func applyRetention(maxAgeMicroseconds: Int64?, now: Timestamp = ClockState.now()) throws(StoreError) -> Int {
-        var deleted = 0
-        while true {
-            let candidate: StoredRecord?
-            do {
-                candidate = try db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM records ORDER BY seq LIMIT 1").map(Self.record) }
-            } catch {
-                throw .database("\(error)")
-            }
-            guard let oldest = candidate, oldest.acknowledgedAt != nil else { break }
-            let created = oldest.json?["time"]?["utc"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) ?? now
-            let tooOld = maxAgeMicroseconds.map { created.microseconds(to: now) > $0 } ?? false
-            let diskShort = minimumFreeBytes > 0 && freeBytes() < minimumFreeBytes
-            guard tooOld || diskShort else { break }
-            var orphaned: [String] = []
-            do {
-                try db.write { db in
-                    let paths = try String.fetchAll(db, sql: "SELECT path FROM record_images WHERE seq = ?", arguments: [oldest.seq])
-                    try db.execute(sql: "DELETE FROM record_images WHERE seq = ?", arguments: [oldest.seq])
-                    for p in paths where try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record_images WHERE path = ?", arguments: [p]) == 0 {
-                        orphaned.append(p)
-                    }
-                    try db.execute(sql: "DELETE FROM records WHERE seq = ?", arguments: [oldest.seq])
-                    // The chain stays verifiable from here: the deleted record's seq and hash.
-                    try Self.setMeta(db, "records_anchor", "\(oldest.seq) \(oldest.hash)")
-                }
-            } catch {
-                throw .database("\(error)")
-            }
-            for p in orphaned { unlink(directory + "/" + p) }
-            deleted += 1
-        }
-        if deleted > 0 { lock.withLock { refusing = nil } }
-        return deleted
-    }
-
-    /// The offset of the wall clock from the monotonic clock at the last commit; a jump of more
-    /// than a second between commits is a clock step, which goes to the audit trail.
-    private var lastClockOffset: Int64?
-
-    private func checkClockStep() {
-        var real = timespec(), mono = timespec()
-        clock_gettime(CLOCK_REALTIME, &real)
-        clock_gettime(CLOCK_MONOTONIC, &mono)
-        let offset = (Int64(real.tv_sec) - Int64(mono.tv_sec)) * 1_000_000 + (Int64(real.tv_nsec) - Int64(mono.tv_nsec)) / 1000
-        let previous = lock.withLock { () -> Int64? in
-            let p = lastClockOffset
-            lastClockOffset = offset
-            return p
-        }
-        if let previous, abs(offset - previous) > 1_000_000 {
-            _ = try? appendAudit(event: "clock_step", who: "system", parameter: "clock", old: "offset \(previous) µs", new: "offset \(offset) µs (step \(offset - previous) µs)")
-        }
-    }
-
-    /// A signing key other than the last start's is a key change, recorded in the audit trail.
-    private func recordKey() throws(StoreError) {
-        let current: String
-        do { current = try key.keyID() } catch { throw .signing(error) }
-        let previous: String?
-        do {
-            previous = try db.read { db in try Self.meta(db, "signing_key_id") }
-        } catch {
-            throw .database("\(error)")
-        }
-        guard previous != current else { return }
-        if previous != nil {
-            try appendAudit(event: "key_change", who: "weighpointd", parameter: "signing_key", old: previous, new: "\(current) (\(key.algorithm.envelopeName))")
-        }
-        do {
-            try db.write { db in try Self.setMeta(db, "signing_key_id", current) }
-        } catch {
-            throw .database("\(error)")
-        }
-    }
-
-    /// A value the unit keeps with its evidence (`unit.` keys), e.g. the calibration last applied.
-    public func unitValue(_ key: String) throws(StoreError) -> String? {
-        do {
-            return try db.read { db in try Self.meta(db, "unit." + key) }
-        } catch {
-            throw .database("\(error)")
-        }
-    }
-
-    public func setUnitValue(_ key: String, _ value: String) throws(StoreError) {
-        do {
-            try db.write { db in try Self.setMeta(db, "unit." + key, value) }
-        } catch {
-            throw .database("\(error)")
-        }
-    }
-
-    /// Lets new evidence in again after an operator freed space.
-    public func resumeAcceptingEvidence() { lock.withLock { refusing = nil } }
 }
 

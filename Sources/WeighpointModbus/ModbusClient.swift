@@ -1,16 +1,14 @@
 import CModbus
 import Glibc
+import WeighpointSystem
 
 /// How the unit reaches a Modbus device.
 public enum ModbusTransport: Sendable, Equatable, CustomStringConvertible {
     case tcp(host: String, port: Int)
     case rtu(device: String, baud: Int, parity: Parity, dataBits: Int, stopBits: Int)
 
-    public enum Parity: String, Sendable, CaseIterable {
-        case none = "N"
-        case even = "E"
-        case odd = "O"
-    }
+    /// libmodbus takes N, E or O (`parse` refuses mark and space).
+    public typealias Parity = SerialFraming.Parity
 
     /// A libmodbus context for this transport (`modbus_new_tcp` / `modbus_new_rtu`); the caller frees it.
     func makeContext() throws(ModbusError) -> OpaquePointer {
@@ -29,21 +27,18 @@ public enum ModbusTransport: Sendable, Equatable, CustomStringConvertible {
     public static func parse(_ text: String) throws(TransportSyntaxError) -> ModbusTransport {
         if text.hasPrefix("tcp://") {
             let rest = text.dropFirst(6)
-            guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]), (1...65535).contains(port), colon != rest.startIndex else {
-                throw TransportSyntaxError(text: text)
-            }
-            return .tcp(host: String(rest[..<colon]), port: port)
+            guard let hp = HostPort(rest, ports: HostPort.connectPorts) else { throw TransportSyntaxError(text: text) }
+            return .tcp(host: hp.host, port: hp.port)
         }
         if text.hasPrefix("rtu:") {
             let rest = text.dropFirst(4)
             guard let at = rest.lastIndex(of: "@"), rest.first == "/" else { throw TransportSyntaxError(text: text) }
             let line = rest[rest.index(after: at)...]
             guard let dash = line.firstIndex(of: "-"), let baud = Int(line[..<dash]), baud > 0 else { throw TransportSyntaxError(text: text) }
-            let frame = Array(line[line.index(after: dash)...])
-            guard frame.count == 3, let bits = Int(String(frame[0])), [5, 6, 7, 8].contains(bits),
-                let parity = Parity(rawValue: String(frame[1])), let stop = Int(String(frame[2])), [1, 2].contains(stop)
-            else { throw TransportSyntaxError(text: text) }
-            return .rtu(device: String(rest[..<at]), baud: baud, parity: parity, dataBits: bits, stopBits: stop)
+            guard let f = SerialFraming(line[line.index(after: dash)...]), [.none, .even, .odd].contains(f.parity) else {
+                throw TransportSyntaxError(text: text)
+            }
+            return .rtu(device: String(rest[..<at]), baud: baud, parity: f.parity, dataBits: f.dataBits, stopBits: f.stopBits)
         }
         throw TransportSyntaxError(text: text)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import WeighpointCore
+import WeighpointSystem
 
 /// What the WIM driver reports.
 public enum WIMEvent: Sendable {
@@ -184,10 +185,8 @@ public final class WIMDriver: @unchecked Sendable {
     public let settings: WIMLinkSettings
     private let onEvent: @Sendable (WIMEvent) -> Void
     private let lock = NSLock()
-    private var running = false
     private var lastSequence: UInt64?
-    private let finished = DispatchSemaphore(value: 0)
-    private let wake = DispatchSemaphore(value: 0)
+    private var worker: WorkerThread?
 
     /// `lastSequence`: the last sequence already stored, so a restart neither repeats nor skips.
     public init(_ settings: WIMLinkSettings, lastSequence: UInt64? = nil, onEvent: @escaping @Sendable (WIMEvent) -> Void) {
@@ -200,33 +199,23 @@ public final class WIMDriver: @unchecked Sendable {
     public var deliveredSequence: UInt64? { lock.withLock { lastSequence } }
 
     public func start() {
-        lock.withLock { running = true }
-        let t = Thread { [self] in
-            run()
-            finished.signal()
+        let w = lock.withLock { () -> WorkerThread in
+            if let worker { return worker }
+            let w = WorkerThread(name: "wim-driver") { [self] w in run(w) }
+            worker = w
+            return w
         }
-        t.name = "wim-driver"
-        t.start()
+        w.start()
     }
 
     /// Stops after the current request; returns when the thread has ended.
     public func stop() {
-        let was = lock.withLock { () -> Bool in
-            let r = running
-            running = false
-            return r
-        }
-        guard was else { return }
-        wake.signal()
-        finished.wait()
+        lock.withLock { worker }?.stop()
     }
 
-    private var isRunning: Bool { lock.withLock { running } }
-
-    /// Sleeps up to `ms`, waking early on stop.
-    private func pause(_ ms: Int) { _ = wake.wait(timeout: .now() + .milliseconds(ms)) }
-
-    private func run() {
+    private func run(_ worker: WorkerThread) {
+        var isRunning: Bool { worker.isRunning }
+        func pause(_ ms: Int) { worker.pause(milliseconds: ms) }
         var backoff = settings.backoffInitialMs
         while isRunning {
             let session: WIMSession

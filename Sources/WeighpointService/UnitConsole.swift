@@ -68,11 +68,11 @@ public final class UnitConsoleHost: ConsoleHost, @unchecked Sendable {
     }
 
     public func records(last n: Int) throws -> [ConsoleRecordLine] {
+        // The store's columns: no record body is parsed for a listing.
         try unit.store.records(last: n).map { r in
-            let j = r.json
-            return ConsoleRecordLine(
-                seq: r.seq, time: j?["time"]?["utc"]?.stringValue ?? "?", lane: Int(j?["weighing"]?["lane"]?.intValue ?? 0), plate: r.plate,
-                grossKg: Int(j?["weighing"]?["gross_kg"]?.intValue ?? 0), decision: r.decision, delivered: r.acknowledgedAt != nil)
+            ConsoleRecordLine(
+                seq: r.seq, time: r.createdAt, lane: r.lane ?? 0, plate: r.plate,
+                grossKg: r.grossKg ?? 0, decision: r.decision, delivered: r.acknowledgedAt != nil)
         }
     }
 

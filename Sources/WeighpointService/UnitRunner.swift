@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import WeighpointSystem
 import WeighpointUplink
 
 /// Builds the unit's services from a configuration and runs them as one swift-service-lifecycle

@@ -119,7 +119,7 @@ final class WeighingIntake: @unchecked Sendable {
 
     private func resumeSequence() -> UInt64? {
         let fromState = (try? String(contentsOfFile: statePath, encoding: .utf8)).flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        let fromRecords = (try? store.lastRecord())??.json?["weighing"]?["controller_seq"]?.intValue.map { UInt64($0) }
+        let fromRecords = (try? store.lastRecord())??.controllerSeq.map { UInt64($0) }
         let s = [fromState, fromRecords].compactMap { $0 }.max()
         log.info("wim resume", metadata: ["after_controller_seq": "\(s.map(String.init) ?? "none")"])
         return s

@@ -24,7 +24,8 @@ public func durableWrite(_ bytes: [UInt8], to path: String) throws(SystemError) 
         unlink(tmp)
         throw error
     }
-    try SystemCall.retrying("close", tmp) { close(fd) }
+    // close is not retried: on Linux the descriptor is gone even when it reports EINTR.
+    if close(fd) != 0 && errno != EINTR { throw SystemError("close", tmp) }
     try SystemCall.retrying("rename", path) { rename(tmp, path) }
     try syncDirectory(dir)
 }
@@ -34,4 +35,16 @@ public func syncDirectory(_ dir: String) throws(SystemError) {
     let dfd = try SystemCall.retrying("open", dir) { open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
     defer { close(dfd) }
     try SystemCall.retrying("fsync", dir) { fsync(dfd) }
+}
+
+/// Creates directory `dir` (its parent must exist) so that it survives a power cut: the parent
+/// is fsynced after the mkdir. An existing directory is left as it is.
+public func makeDurableDirectory(_ dir: String, mode: mode_t = 0o755) throws(SystemError) {
+    if mkdir(dir, mode) == 0 {
+        let slash = dir.lastIndex(of: "/")
+        let parent = slash.map { String(dir[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
+        try syncDirectory(parent)
+    } else if errno != EEXIST {
+        throw SystemError("mkdir", dir)
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import WeighpointCapture
 import WeighpointCore
+import WeighpointSystem
 
 /// A camera that plays JPEG files from a directory (Images/) into a frame ring at a given rate,
 /// stamped with the time of playing, for the demo and tests: the same ring, the same selection,
@@ -13,11 +14,10 @@ public final class ReplayCamera: @unchecked Sendable {
     private let dimensions: [(Int, Int)]
     private let interval: Double
     private let lock = NSLock()
-    private var running = false
+    private var worker: WorkerThread?
     /// Sequences to show at given times instead of the loop (a vehicle passing): the frames are
     /// played centred on the time, one per tick.
     private var cues: [(time: Timestamp, frames: [[UInt8]], dimensions: [(Int, Int)])] = []
-    private let finished = DispatchSemaphore(value: 0)
 
     /// Loads every `.jpg` of `directory` (sorted by name); throws naming the directory when none.
     public init(directory: String, framesPerSecond: Double, ring: FrameRing) throws(CaptureError) {
@@ -31,23 +31,29 @@ public final class ReplayCamera: @unchecked Sendable {
     }
 
     public func start() {
-        lock.withLock { running = true }
-        Thread.detachNewThread { [self] in
-            var i = 0
-            var stamped: [UInt8] = []
-            stamped.reserveCapacity((frames.map(\.count).max() ?? 0) + 256)
-            while lock.withLock({ running }) {
-                let now = Timestamp(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
-                var (jpeg, size) = (frames[i % frames.count], dimensions[i % frames.count])
-                if let (f, d) = cuedFrame(at: now) { (jpeg, size) = (f, d) }
-                Self.stamp(jpeg, comment: "weighpoint replay camera=\(ring.camera) seq=\(i) time=\(now.rfc3339(fractionDigits: 6))", into: &stamped)
-                stamped.withUnsafeBufferPointer {
-                    ring.push(bytes: $0, time: now, sequence: UInt32(truncatingIfNeeded: i), format: .mjpeg, width: size.0, height: size.1)
-                }
-                i += 1
-                Thread.sleep(forTimeInterval: interval)
+        let w = lock.withLock { () -> WorkerThread in
+            if let worker { return worker }
+            let w = WorkerThread(name: "replay \(ring.camera)") { [self] w in play(w) }
+            worker = w
+            return w
+        }
+        w.start()
+    }
+
+    private func play(_ worker: WorkerThread) {
+        var i = 0
+        var stamped: [UInt8] = []
+        stamped.reserveCapacity((frames.map(\.count).max() ?? 0) + 256)
+        while worker.isRunning {
+            let now = SystemWallClock().now()
+            var (jpeg, size) = (frames[i % frames.count], dimensions[i % frames.count])
+            if let (f, d) = cuedFrame(at: now) { (jpeg, size) = (f, d) }
+            Self.stamp(jpeg, comment: "weighpoint replay camera=\(ring.camera) seq=\(i) time=\(now.rfc3339(fractionDigits: 6))", into: &stamped)
+            stamped.withUnsafeBufferPointer {
+                ring.push(bytes: $0, time: now, sequence: UInt32(truncatingIfNeeded: i), format: .mjpeg, width: size.0, height: size.1)
             }
-            finished.signal()
+            i += 1
+            worker.pause(milliseconds: Int(interval * 1000))
         }
     }
 
@@ -96,11 +102,6 @@ public final class ReplayCamera: @unchecked Sendable {
     }
 
     public func stop() {
-        let was = lock.withLock { () -> Bool in
-            let r = running
-            running = false
-            return r
-        }
-        if was { finished.wait() }
+        lock.withLock { worker }?.stop()
     }
 }

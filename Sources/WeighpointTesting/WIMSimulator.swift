@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import WeighpointCore
 import WeighpointModbus
+import WeighpointSystem
 
 /// Faults the simulator injects on demand, like libmodbus's test server (STYLE.md).
 public enum WIMFault: Int, CaseIterable, Sendable, CustomStringConvertible {
@@ -48,9 +49,7 @@ public final class WIMSimulator: @unchecked Sendable {
     private let capacity: Int
     private var newestSequence: UInt64 = 0
     private var faults: [(fault: WIMFault, remaining: Int, skip: Int)] = []
-    private var running = false
-    private var thread: Thread?
-    private let finished = DispatchSemaphore(value: 0)
+    private var worker: WorkerThread?
     private var counters = Statistics()
 
     /// What the simulator has done, for tests and the console.
@@ -78,21 +77,15 @@ public final class WIMSimulator: @unchecked Sendable {
     /// Opens the server (listening socket or serial device) and starts serving on a thread.
     public func start() throws(ModbusError) {
         try server.open()
-        running = true
-        let t = Thread { [self] in
-            serve()
-            finished.signal()
-        }
-        t.name = "wim-simulator"
-        thread = t
-        t.start()
+        let w = WorkerThread(name: "wim-simulator") { [self] w in serve(w) }
+        lock.withLock { worker = w }
+        w.start()
     }
 
     /// Stops serving and closes the server; returns when the thread has ended.
     public func stop() {
-        guard running else { return }
-        lock.withLock { running = false }
-        finished.wait()
+        guard let w = lock.withLock({ () -> WorkerThread? in defer { worker = nil }; return worker }) else { return }
+        w.stop()
         server.shutdown()
     }
 
@@ -122,10 +115,8 @@ public final class WIMSimulator: @unchecked Sendable {
 
     // MARK: Serving
 
-    private var isRunning: Bool { lock.withLock { running } }
-
-    private func serve() {
-        while isRunning {
+    private func serve(_ worker: WorkerThread) {
+        while worker.isRunning {
             do {
                 guard try server.waitForClient(timeoutMs: 50) else { continue }
             } catch {

@@ -3,6 +3,7 @@ import Foundation
 import WeighpointCommandLine
 import WeighpointCaseSink
 import WeighpointEvidence
+import WeighpointSystem
 import WeighpointUplink
 
 @main
@@ -26,7 +27,7 @@ struct CaseSinkCommand: AsyncParsableCommand {
         @Option(help: "Where received records and images are kept.") var data: String
 
         func run() async throws {
-            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+            guard let address = HostPort(listen) else {
                 throw ValidationError("--listen '\(listen)' is not HOST:PORT")
             }
             var tls: SinkTLS?
@@ -39,8 +40,8 @@ struct CaseSinkCommand: AsyncParsableCommand {
                 guard !keys.isEmpty else { throw ValidationError("no *.pem public keys in \(trust)") }
                 let ledger = try CaseLedger(directory: data, trustedKeys: keys)
                 let scheme = tls == nil ? "http" : "https"
-                let app = try CaseSink.application(host: String(listen[..<colon]), port: port, tls: tls, ledger: ledger, bearerToken: token) { bound in
-                    printError("case-sink listening on \(scheme)://\(listen[..<colon]):\(bound), trusting \(keys.count) unit key(s), data in \(data)")
+                let app = try CaseSink.application(host: address.host, port: address.port, tls: tls, ledger: ledger, bearerToken: token) { bound in
+                    printError("case-sink listening on \(scheme)://\(address.host):\(bound), trusting \(keys.count) unit key(s), data in \(data)")
                 }
                 try await app.runService()
             } catch let e as ValidationError {

@@ -15,7 +15,7 @@ func levenshtein(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
     return prev[b.count]
 }
 
-/// SCENARIOS.md's definition written out a second way, as an oracle.
+/// Docs/decision-core.md's definition written out a second way, as an oracle.
 func oracleKind(_ a: String, _ b: String) -> PlateMatchKind? {
     let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
     if x == y { return .exact }

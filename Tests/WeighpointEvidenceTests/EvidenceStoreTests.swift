@@ -55,6 +55,36 @@ func sqlite(_ db: String, _ sql: String) throws -> ProcessResult { try runProces
         #expect(try sqlite(store.databasePath, "PRAGMA journal_mode").stdout.contains("wal"))
     }
 
+    @Test func listedFieldsAreColumnsAndAnOlderStoreGetsThemFromItsRecords() throws {
+        let dir = try tempDir("columns")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = try SigningKey.generate(.ed25519)
+        do {
+            let store = try openStore(dir, key: key)
+            for i in 1...3 { try store.commit(sampleContent(i), images: []) }
+            let r2 = try #require(try store.record(2))
+            #expect(r2.controllerSeq == 2 && r2.lane == 1 && r2.grossKg == 19_002)
+            #expect(r2.weighedAt == r2.json?["weighing"]?["time"]?.stringValue && r2.createdAt == r2.json?["time"]?["utc"]?.stringValue)
+            // As an independent reader sees them.
+            let rows = try sqlite(store.databasePath, "SELECT seq, controller_seq, lane, gross_kg FROM records ORDER BY seq").stdout
+            #expect(rows == "1|1|1|19001\n2|2|1|19002\n3|3|1|19003\n")
+        }
+        // A store from before the columns (dropped here with the sqlite3 command line) gets them
+        // at the next open, filled from the signed bodies, which stay as they were.
+        let db = dir.path + "/evidence.sqlite"
+        let before = try sqlite(db, "SELECT group_concat(hex(body), '') FROM records").stdout
+        try sqlite(db, """
+            DROP INDEX records_controller_seq; ALTER TABLE records DROP COLUMN controller_seq; ALTER TABLE records DROP COLUMN lane;
+            ALTER TABLE records DROP COLUMN gross_kg; ALTER TABLE records DROP COLUMN weighed_at;
+            """)
+        #expect(!(try sqlite(db, "PRAGMA table_info(records)").stdout.contains("controller_seq")))
+        let reopened = try openStore(dir, key: key)
+        #expect(try reopened.records().map(\.controllerSeq) == [1, 2, 3])
+        #expect(try reopened.records().map(\.grossKg) == [19_001, 19_002, 19_003])
+        #expect(try sqlite(db, "SELECT group_concat(hex(body), '') FROM records").stdout == before)
+        #expect(EvidenceStore.verifyDirectory(dir.path).isEmpty)
+    }
+
     @Test func identicalImagesAreStoredOnce() throws {
         let dir = try tempDir("dedupe")
         defer { try? FileManager.default.removeItem(at: dir) }

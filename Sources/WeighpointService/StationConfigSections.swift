@@ -1,0 +1,284 @@
+import Foundation
+import WeighpointCapture
+import WeighpointConsole
+import WeighpointCore
+import WeighpointSystem
+import WeighpointEvidence
+import WeighpointModbus
+import WeighpointRecognition
+
+/// One reader per section of station.toml. Each takes its section, reads and checks its keys
+/// (every problem goes to the shared reader with its line and key) and returns its part of the
+/// configuration; `StationConfig.parse` puts the parts together. Paths are relative to the
+/// file's directory.
+struct SectionParser {
+    typealias Section = ConfigReader.Section
+    let reader: ConfigReader
+    let file: String
+    let base: String
+
+    init(reader: ConfigReader, file: String) {
+        self.reader = reader
+        self.file = file
+        base = URL(fileURLWithPath: file).deletingLastPathComponent().path
+    }
+
+    func resolve(_ p: String?) -> String? {
+        guard let p else { return nil }
+        return p.hasPrefix("/") ? p : base + "/" + p
+    }
+
+    func mustExist(_ p: String?, key: String, what: String) {
+        guard let p else { return }
+        if !FileManager.default.fileExists(atPath: p) { reader.problem(key, "\(what) \(p) does not exist") }
+    }
+
+    /// [station]
+    func station(_ s: Section) -> StationConfig.Station {
+        s.rejectUnknown(["code", "device_id", "site_type", "name", "road", "stake", "direction", "latitude", "longitude"])
+        let station = StationConfig.Station(
+            code: s.string("code") ?? "", deviceID: s.string("device_id") ?? "", siteType: s.oneOf("site_type", ["fixed", "video"]) ?? "fixed",
+            name: s.string("name", required: false), road: s.string("road", required: false), stake: s.string("stake", required: false),
+            direction: s.string("direction", required: false),
+            latitude: s.double("latitude", in: -90...90, required: false), longitude: s.double("longitude", in: -180...180, required: false))
+        if let id = s.string("device_id", required: false), id.isEmpty || id.contains(where: { $0 == "/" || $0 == " " }) {
+            s.reader.problem(s.key("device_id"), "must be non-empty without '/' or spaces (it names the device in every record)")
+        }
+        return station
+    }
+
+    /// [[lanes]]: at least one.
+    func lanes(_ root: Section) -> [StationConfig.Lane] {
+        let r = reader
+        var lanes: [StationConfig.Lane] = []
+        let laneSections = root.sections("lanes")
+        if laneSections.isEmpty { r.problem("lanes", "at least one [[lanes]] entry is needed") }
+        for l in laneSections {
+            l.rejectUnknown(["number", "direction"])
+            guard let n = l.int("number", in: 1...16) else { continue }
+            if lanes.contains(where: { $0.number == n }) { r.problem(l.key("number"), "lane \(n) is configured twice") }
+            lanes.append(StationConfig.Lane(number: n, direction: l.string("direction", required: false)))
+        }
+        return lanes
+    }
+
+    /// [wim]: the profile (a name in Hardware/wim or a path) and the transport.
+    func wim(_ w: Section) -> StationConfig.WIM? {
+        let r = reader
+        w.rejectUnknown(["profile", "transport", "unit_id", "poll_interval_ms", "response_timeout_ms", "model", "serial", "accuracy_class", "certificate", "certificate_valid_until"])
+        var profile: WIMProfile?
+        if let name = w.string("profile") {
+            do { profile = try WIMProfile.load(name.contains("/") ? resolve(name)! : name) } catch { r.problem(w.key("profile"), "\(error)") }
+        }
+        var transport: ModbusTransport?
+        if let t = w.string("transport") {
+            do { transport = try ModbusTransport.parse(t) } catch { r.problem(w.key("transport"), "\(error)") }
+        }
+        let accuracy = w.oneOf("accuracy_class", ["0.2", "0.5", "1", "2", "5", "7", "10", "15"])
+        let wimModel = w.string("model"), wimSerial = w.string("serial")
+        guard let profile, let transport else { return nil }
+        return StationConfig.WIM(
+            profile: profile, transport: transport, unitID: w.int("unit_id", in: 0...247, required: false),
+            pollIntervalMs: w.int("poll_interval_ms", in: 5...10_000, required: false) ?? 50,
+            responseTimeoutMs: w.int("response_timeout_ms", in: 10...60_000, required: false) ?? 500,
+            model: wimModel ?? "", serial: wimSerial ?? "", accuracyClass: accuracy ?? "",
+            certificate: w.string("certificate", required: false), certificateValidUntil: w.string("certificate_valid_until", required: false))
+    }
+
+    /// [[cameras]]; also where the file names replay (development) sources.
+    func cameras(_ root: Section, lanes laneNumbers: Set<Int>) -> ([StationConfig.CameraConfig], [ConfigProblem]) {
+        let r = reader
+        var cameras: [StationConfig.CameraConfig] = []
+        var replaySources: [ConfigProblem] = []
+        for c in root.sections("cameras") {
+            c.rejectUnknown(["id", "lane", "role", "distance_m", "device", "replay", "replay_fps", "format", "width", "height", "fps", "pre_window_s", "post_window_s", "jpeg_quality", "tolerance_ms", "plates", "roi", "recognizer_frames"])
+            let id = c.string("id") ?? ""
+            if cameras.contains(where: { $0.id == id }) { r.problem(c.key("id"), "camera '\(id)' is configured twice") }
+            let lane = c.int("lane", in: 1...16)
+            if let lane, !laneNumbers.isEmpty, !laneNumbers.contains(lane) {
+                r.problem(c.key("lane"), "lane \(lane) is not one of the configured lanes \(laneNumbers.sorted())")
+            }
+            let role = c.oneOf("role", CameraRole.allCases.map(\.rawValue)).flatMap(CameraRole.init(rawValue:))
+            var source: StationConfig.CameraSource?
+            switch (c.string("device", required: false), c.string("replay", required: false)) {
+            case (let d?, nil): source = .device(d)
+            case (nil, let dir?):
+                let path = resolve(dir)!
+                mustExist(path, key: c.key("replay"), what: "replay directory")
+                source = .replay(directory: path, fps: c.double("replay_fps", in: 0.1...120, required: false) ?? 25)
+                replaySources.append(ConfigProblem(
+                    file: file, line: r.lines.line(of: c.key("replay")), key: c.key("replay"),
+                    message: "camera '\(id)' replays JPEG files: a development source the unit does not run on (give device = a V4L2 path; weighpoint-dev unit runs a station on replay cameras)"))
+            case (nil, nil): r.problem(c.key("device"), "give either device (a V4L2 path) or replay (a directory of JPEG frames)")
+            case (_?, _?): r.problem(c.key("replay"), "give either device or replay, not both")
+            }
+            var formats: [PixelFormat] = [.mjpeg, .yuyv, .rgb24]
+            if let names = c.strings("format") {
+                formats = names.compactMap { n in
+                    guard let f = PixelFormat(rawValue: n) else {
+                        r.problem(c.key("format"), "'\(n)' is not one of mjpeg, yuyv, rgb24")
+                        return nil
+                    }
+                    return f
+                }
+            }
+            let plates = c.oneOf("plates", ["pushed", "recognizer"], required: false).flatMap(StationConfig.PlateSource.init(rawValue:)) ?? .pushed
+            var roi: PlateBox?
+            if c.has("roi") {
+                let v = c.table?["roi"]?.array?.compactMap { $0.int } ?? []
+                if v.count == 4, v[0] >= 0, v[1] >= 0, v[2] >= 32, v[3] >= 16 {
+                    roi = PlateBox(x: v[0], y: v[1], width: v[2], height: v[3])
+                } else {
+                    r.problem(c.key("roi"), "must be [x, y, width, height] in pixels (width >= 32, height >= 16)")
+                }
+            }
+            let pre = c.double("pre_window_s", in: 0...60, required: false) ?? 3
+            let post = c.double("post_window_s", in: 0...60, required: false) ?? 3
+            cameras.append(StationConfig.CameraConfig(
+                id: id, lane: lane ?? 0, role: role ?? .front, distanceM: c.double("distance_m", in: -100...100) ?? 0, source: source ?? .device(""),
+                formats: formats, width: c.int("width", in: 16...8192, required: false) ?? 1920, height: c.int("height", in: 16...8192, required: false) ?? 1080,
+                fps: c.int("fps", in: 1...120, required: false) ?? 25, preWindowS: pre, postWindowS: post,
+                jpegQuality: c.int("jpeg_quality", in: 1...100, required: false) ?? 85, toleranceMs: c.int("tolerance_ms", in: 1...10_000, required: false) ?? 500,
+                plates: plates, roi: roi, recognizerFrames: c.int("recognizer_frames", in: 1...12, required: false) ?? 3))
+        }
+        return (cameras, replaySources)
+    }
+
+    /// [http] listen = "host:port".
+    func http(_ http: Section) -> String {
+        let r = reader
+        http.rejectUnknown(["listen"])
+        let httpListen = http.string("listen") ?? ""
+        if !httpListen.isEmpty && HostPort(httpListen) == nil { r.problem(http.key("listen"), "'\(httpListen)' is not host:port") }
+        return httpListen
+    }
+
+    /// [rules]: tolerance, match window, permits, watch lists.
+    func rules(_ ru: Section) -> StationConfig.Rules {
+        ru.rejectUnknown(["tolerance_percent", "tolerance_kg", "match_window_ms", "permits", "watch_lists"])
+        let pct = ru.double("tolerance_percent", in: 0...20, required: false) ?? 0
+        var watch: [StationConfig.WatchListConfig] = []
+        for wl in ru.sections("watch_lists") {
+            wl.rejectUnknown(["name", "file"])
+            let file = resolve(wl.string("file"))
+            mustExist(file, key: wl.key("file"), what: "watch list")
+            watch.append(StationConfig.WatchListConfig(name: wl.string("name") ?? "", file: file ?? ""))
+        }
+        let permits = resolve(ru.string("permits", required: false))
+        mustExist(permits, key: ru.key("permits"), what: "permit file")
+        return StationConfig.Rules(
+            tolerance: Tolerance(percentHundredths: Int((pct * 100).rounded()), kg: ru.int("tolerance_kg", in: 0...5_000, required: false) ?? 0),
+            matchWindowMs: ru.int("match_window_ms", in: 50...30_000, required: false) ?? 1500, permitsFile: permits, watchLists: watch)
+    }
+
+    /// [storage]
+    func storage(_ st: Section) -> StationConfig.Storage {
+        st.rejectUnknown(["data", "retention_days", "min_free_mb"])
+        return StationConfig.Storage(
+            data: resolve(st.string("data")) ?? "", retentionDays: st.int("retention_days", in: 1...36_500, required: false),
+            minFreeMB: st.int("min_free_mb", in: 0...1_000_000, required: false) ?? 256)
+    }
+
+    /// [signing]: the key is loaded here to check it.
+    func signing(_ sg: Section) -> StationConfig.Signing {
+        let r = reader
+        sg.rejectUnknown(["key", "distinguishing_id"])
+        let keyPath = resolve(sg.string("key"))
+        if let keyPath {
+            do { _ = try SigningKey.load(path: keyPath) } catch { r.problem(sg.key("key"), "\(error)") }
+        }
+        return StationConfig.Signing(key: keyPath ?? "", distinguishingID: sg.string("distinguishing_id", required: false))
+    }
+
+    /// [case_system]
+    func caseSystem(_ cs: Section) -> StationConfig.CaseSystem {
+        let r = reader
+        cs.rejectUnknown(["url", "client_certificate", "client_key", "ca_bundle", "token_file", "format"])
+        let url = cs.string("url") ?? ""
+        if !url.isEmpty && !(url.hasPrefix("https://") || url.hasPrefix("http://")) { r.problem(cs.key("url"), "must start with https:// (or http:// on loopback)") }
+        let files = ["client_certificate", "client_key", "ca_bundle", "token_file"].map { k -> String? in
+            let p = resolve(cs.string(k, required: false))
+            mustExist(p, key: cs.key(k), what: "file")
+            return p
+        }
+        if (files[0] == nil) != (files[1] == nil) { r.problem(cs.key("client_key"), "client_certificate and client_key go together") }
+        return StationConfig.CaseSystem(
+            url: url, clientCertificate: files[0], clientKey: files[1], caBundle: files[2], tokenFile: files[3],
+            format: cs.oneOf("format", ["weighpoint", "overload-exchange"], required: false) ?? "weighpoint")
+    }
+
+    /// [console]: the serial line, the technicians file (read here), lockout and logout.
+    func console(_ co: Section) -> StationConfig.Console {
+        let r = reader
+        co.rejectUnknown(["port", "baud", "framing", "flow_control", "technicians", "status_before_login", "idle_logout_s", "lockout_after", "lockout_s"])
+        var serial = SerialSettings(baud: co.int("baud", in: 300...4_000_000, required: false) ?? 115_200)
+        if let f = co.string("framing", required: false) {
+            if let (d, p, st) = SerialSettings.framing(f) {
+                (serial.dataBits, serial.parity, serial.stopBits) = (d, p, st)
+            } else {
+                r.problem(co.key("framing"), "'\(f)' is not data bits, parity and stop bits like 8N1, 7E1, 8N2")
+            }
+        }
+        if let fc = co.oneOf("flow_control", SerialSettings.FlowControl.allCases.map(\.rawValue), required: false) {
+            serial.flowControl = SerialSettings.FlowControl(rawValue: fc)!
+        }
+        let file = resolve(co.string("technicians"))
+        var technicians: [Technician] = []
+        mustExist(file, key: co.key("technicians"), what: "technicians file")
+        if let file, FileManager.default.fileExists(atPath: file) {
+            do { technicians = try TechnicianFile.load(file) } catch { r.add(error.problems) }
+        }
+        var settings = ConsoleSettings(technicians: technicians)
+        settings.statusBeforeLogin = co.bool("status_before_login", required: false) ?? false
+        settings.idleLogoutSeconds = Double(co.int("idle_logout_s", in: 10...86_400, required: false) ?? 600)
+        settings.lockoutAfter = co.int("lockout_after", in: 1...20, required: false) ?? 3
+        settings.lockoutSeconds = Double(co.int("lockout_s", in: 1...3600, required: false) ?? 30)
+        return StationConfig.Console(port: co.string("port", required: false), serial: serial, techniciansFile: file ?? "", settings: settings)
+    }
+
+    /// [recognizer]: needed (with its defaults) as soon as a camera reads plates itself.
+    func recognizer(_ root: Section, cameras: [StationConfig.CameraConfig]) -> StationConfig.Recognizer? {
+        let r = reader
+        var recognizer: StationConfig.Recognizer?
+        let rz = root.section("recognizer", required: false)
+        rz.rejectUnknown(["models", "threshold", "detect_sides", "fallback_sides", "edge_search"])
+        if root.has("recognizer") || cameras.contains(where: { $0.plates == .recognizer }) {
+            let models = resolve(rz.string("models", required: false)) ?? PlateRecognizer.defaultModelsDirectory
+            if !FileManager.default.fileExists(atPath: models + "/SHA256SUMS") {
+                r.problem(root.has("recognizer") ? rz.key("models") : "recognizer", "no plate-recognition models in \(models) (install them with Scripts/install-models)")
+            }
+            func sizes(_ key: String, _ fallback: [Int], allowEmpty: Bool) -> [Int] {
+                guard rz.has(key) else { return fallback }
+                let v = rz.table?[key]?.array?.compactMap { $0.int } ?? [-1]
+                guard (allowEmpty || !v.isEmpty), v.allSatisfy({ (160...4096).contains($0) }) else {
+                    r.problem(rz.key(key), "must be sizes in pixels, 160-4096, e.g. [800]")
+                    return fallback
+                }
+                return v
+            }
+            let defaults = PlateRecognizer.Settings()
+            recognizer = StationConfig.Recognizer(
+                models: models, threshold: rz.double("threshold", in: 0...1, required: false) ?? PlateRecognizer.defaultThreshold,
+                detectSides: sizes("detect_sides", defaults.detectSides, allowEmpty: false), fallbackSides: sizes("fallback_sides", defaults.fallbackSides, allowEmpty: true),
+                edgeSearch: rz.int("edge_search", in: 0...12, required: false) ?? defaults.edgeSearch)
+        }
+        return recognizer
+    }
+
+    /// [calibration] profile: default `<data>/calibration.toml`; an existing one is checked.
+    func calibrationProfile(_ cal: Section, storage: StationConfig.Storage, lanes: [StationConfig.Lane]) -> String {
+        let r = reader
+        cal.rejectUnknown(["profile"])
+        let calibrationProfile = resolve(cal.string("profile", required: false)) ?? (storage.data + "/calibration.toml")
+        if cal.has("profile") && !FileManager.default.fileExists(atPath: calibrationProfile) {
+            r.problem(cal.key("profile"), "calibration profile \(calibrationProfile) does not exist (leave the key out to start with an empty one in the data directory)")
+        } else if FileManager.default.fileExists(atPath: calibrationProfile) {
+            if let data = FileManager.default.contents(atPath: calibrationProfile) {
+                do { _ = try CalibrationFile.parse(String(decoding: data, as: UTF8.self), file: calibrationProfile, lanes: lanes.map(\.number)) } catch { r.add(error.problems) }
+            } else {
+                r.problem(cal.key("profile"), "cannot read \(calibrationProfile)")
+            }
+        }
+        return calibrationProfile
+    }
+}
