@@ -1,3 +1,6 @@
+// WeighpointCapture owns the cameras: V4L2 capture through libv4l2, the camera service that
+// reopens a lost device, frame rings and evidence-frame selection, JPEG encoding and decoding
+// (libjpeg-turbo) and the composite evidence picture (FreeType). It may import Core and System.
 import Foundation
 import WeighpointCore
 import WeighpointSystem

@@ -1,3 +1,6 @@
+// WeighpointCaseSink owns the reference case-system receiver (hummingbird, mutual TLS): it
+// verifies, stores and acknowledges delivered records. It runs at the case system, not on a
+// unit, as the weighpoint-case-sink executable. It may import Evidence and JSON.
 import Foundation
 import Hummingbird
 import HummingbirdCore

@@ -1,3 +1,8 @@
+// WeighpointCore owns the domain: plates (GA 36), matching and the plate index, the legal limits
+// (Article 3, GB 1589), tolerance and assessment, association of reads with weighings,
+// calibration arithmetic, and the Decider that runs them for one batch of weighings. Pure: it
+// may import only the standard library and Synchronization (Scripts/check-layout), does no I/O
+// and reads no clock; replay and the unit both decide through it.
 /// The outcome for one weighing: the plates associated with it, its assessment, and the watch
 /// lists its plates are on.
 public struct VehicleDecision: Sendable {

@@ -1,3 +1,6 @@
+// WeighpointEvidence owns what makes a record evidence: signing and digests (OpenSSL), the
+// SQLite store with its chains, journal, retention and audit trail, record content and
+// envelopes, verification, and the receiver's ledger. It may import Core, JSON and System.
 import Foundation
 import GRDB
 import Glibc

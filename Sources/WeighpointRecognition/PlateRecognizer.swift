@@ -1,3 +1,6 @@
+// WeighpointRecognition owns the built-in plate reader: frames in (CPlateRecognizer on OpenCV
+// dnn with the HyperLPR networks), voted GA 36 readings out (decoding and voting in the core).
+// It may import Core, Capture and Evidence (for digests of the model files).
 import CPlateRecognizer
 import Foundation
 import WeighpointCapture

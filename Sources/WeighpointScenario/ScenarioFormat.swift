@@ -1,3 +1,5 @@
+// WeighpointScenario owns the `weighpoint replay` format (Docs/decision-core.md): parsing
+// scenario lines and printing decisions. It may import Core and JSON.
 import WeighpointCore
 import WeighpointJSON
 

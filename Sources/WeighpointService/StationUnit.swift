@@ -1,3 +1,7 @@
+// WeighpointService owns the unit: the station configuration, StationUnit and its parts
+// (weighing intake, pending vehicles, recognition, evidence collection, health, metrics), the
+// HTTP endpoint, the console host, the service lifecycle and the software identity. It may
+// import every library module except WeighpointTesting and WeighpointCaseSink.
 import Foundation
 import Logging
 import WeighpointCapture

@@ -1,3 +1,6 @@
+// WeighpointTesting owns what must never ship: the WIM simulator, traffic and sensor-error
+// generators, replay cameras, synthetic plates, StoreFloor, and the embedded unit for tests. Only
+// weighpoint-dev, console-fuzz and the tests may import it (Scripts/check-layout).
 import Foundation
 import Logging
 import Synchronization
