@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "WeighpointTesting",
             dependencies: [
-                "WeighpointJSON", "WeighpointCore", "WeighpointModbus", "WeighpointConsole", "WeighpointService", "WeighpointSystem", "WeighpointCapture",
+                "WeighpointJSON", "CModbus", "WeighpointCore", "WeighpointModbus", "WeighpointConsole", "WeighpointService", "WeighpointSystem", "WeighpointCapture",
                 "WeighpointEvidence", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .target(

@@ -11,7 +11,7 @@ public enum ModbusTransport: Sendable, Equatable, CustomStringConvertible {
     public typealias Parity = SerialFraming.Parity
 
     /// A libmodbus context for this transport (`modbus_new_tcp` / `modbus_new_rtu`); the caller frees it.
-    func makeContext() throws(ModbusError) -> OpaquePointer {
+    public func makeContext() throws(ModbusError) -> OpaquePointer {
         let made: OpaquePointer?
         switch self {
         case .tcp(let host, let port):
@@ -126,7 +126,7 @@ public final class ModbusClient {
     /// `modbus_flush`: drops bytes left over from a broken exchange.
     public func flush() { _ = modbus_flush(ctx) }
 
-    static func error(_ endpoint: String, _ operation: String, _ register: Int?) -> ModbusError {
+    public static func error(_ endpoint: String, _ operation: String, _ register: Int?) -> ModbusError {
         let code = Glibc.errno
         return ModbusError(endpoint: endpoint, operation: operation, register: register, errno: code, reason: String(cString: modbus_strerror(code)))
     }

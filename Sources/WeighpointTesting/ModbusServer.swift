@@ -1,5 +1,6 @@
 import CModbus
 import Glibc
+import WeighpointModbus
 
 /// A libmodbus server context with a register table: the device side, for simulators.
 /// Owned by one thread; the register table is shared under the owner's lock.
