@@ -4,11 +4,11 @@ import Logging
 import ServiceLifecycle
 import WeighpointCore
 import WeighpointEvidence
+import WeighpointJSON
 import WeighpointUplink
 
 #if canImport(Glibc)
 import Glibc
-import WeighpointJSON
 #endif
 
 /// The unit's HTTP endpoint: plate reads in, health and metrics out.

@@ -47,7 +47,7 @@ struct CaseSinkCommand: AsyncParsableCommand {
             } catch let e as ValidationError {
                 throw e
             } catch {
-                printError("weighpoint case-sink: \(error)")
+                printError("weighpoint-case-sink: \(error)")
                 throw ExitCode(1)
             }
         }
@@ -61,7 +61,7 @@ struct CaseSinkCommand: AsyncParsableCommand {
             do {
                 for r in try CaseLedger.list(data) { print("\(r.device)\t\(r.seq)\t\(r.decision)\t\(r.plate ?? "-")\treceived \(r.receivedAt)") }
             } catch {
-                printError("weighpoint case-sink list: \(error)")
+                printError("weighpoint-case-sink list: \(error)")
                 throw ExitCode(1)
             }
         }
