@@ -60,18 +60,23 @@ let package = Package(
         .target(
             name: "WeighpointModbus",
             dependencies: ["WeighpointCore", "WeighpointJSON", "WeighpointSystem", "CModbus", .product(name: "TOMLKit", package: "TOMLKit")]),
-        .target(name: "WeighpointCapture", dependencies: ["WeighpointCore", "WeighpointSystem", "CV4L2", "CTurboJPEG", "CFreeType"]),
+        // Digests, signatures and PIN hashing through OpenSSL libcrypto: no files, no store.
+        .target(name: "WeighpointCrypto", dependencies: ["COpenSSL"]),
+        // Pictures: JPEG encode/decode (libjpeg-turbo), RGB canvas, text (FreeType), the composite
+        // evidence picture. Knows pixels, not cameras.
+        .target(name: "WeighpointImaging", dependencies: ["CTurboJPEG", "CFreeType"]),
+        .target(name: "WeighpointCapture", dependencies: ["WeighpointCore", "WeighpointSystem", "WeighpointImaging", "CV4L2"]),
         .target(
             name: "WeighpointEvidence",
-            dependencies: ["WeighpointCore", "WeighpointJSON", "WeighpointSystem", "COpenSSL", "CLinux", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "WeighpointConsole", dependencies: ["WeighpointCore", "WeighpointSystem", "CSerialPort", "COpenSSL"]),
+            dependencies: ["WeighpointCore", "WeighpointJSON", "WeighpointSystem", "WeighpointCrypto", "CLinux", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "WeighpointConsole", dependencies: ["WeighpointCore", "WeighpointSystem", "WeighpointCrypto", "CSerialPort"]),
         // Built-in plate recognition: frames in, GA 36 readings (decoded and voted in the core) out.
-        .target(name: "WeighpointRecognition", dependencies: ["WeighpointCore", "WeighpointCapture", "WeighpointEvidence", "CPlateRecognizer"]),
+        .target(name: "WeighpointRecognition", dependencies: ["WeighpointCore", "WeighpointCapture", "WeighpointImaging", "WeighpointCrypto", "CPlateRecognizer"]),
         // Delivery to the case system: the HTTPS client with mutual TLS and the outbox drain.
         .target(
             name: "WeighpointUplink",
             dependencies: [
-                "WeighpointJSON", "WeighpointEvidence",
+                "WeighpointJSON", "WeighpointEvidence", "WeighpointCrypto",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -81,7 +86,7 @@ let package = Package(
         .target(
             name: "WeighpointCaseSink",
             dependencies: [
-                "WeighpointJSON", "WeighpointEvidence",
+                "WeighpointJSON", "WeighpointEvidence", "WeighpointCrypto", "WeighpointSystem", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -92,13 +97,13 @@ let package = Package(
         .target(
             name: "WeighpointTesting",
             dependencies: [
-                "WeighpointJSON", "CModbus", "WeighpointCore", "WeighpointModbus", "WeighpointConsole", "WeighpointService", "WeighpointSystem", "WeighpointCapture",
-                "WeighpointEvidence", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
+                "WeighpointJSON", "CModbus", "WeighpointCore", "WeighpointModbus", "WeighpointConsole", "WeighpointService", "WeighpointSystem", "WeighpointCapture", "WeighpointImaging",
+                "WeighpointEvidence", "WeighpointCrypto", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .target(
             name: "WeighpointService",
             dependencies: [
-                "WeighpointJSON", "WeighpointCore", "WeighpointModbus", "WeighpointCapture", "WeighpointEvidence",
+                "WeighpointJSON", "WeighpointCore", "WeighpointModbus", "WeighpointCapture", "WeighpointImaging", "WeighpointEvidence", "WeighpointCrypto",
                 "WeighpointConsole", "WeighpointUplink", "WeighpointRecognition", "WeighpointSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -125,8 +130,8 @@ let package = Package(
         .executableTarget(
             name: "weighpoint",
             dependencies: [
-                "WeighpointCommandLine", "WeighpointService", "WeighpointScenario", "WeighpointJSON", "WeighpointEvidence", "WeighpointModbus",
-                "WeighpointConsole", "WeighpointRecognition", "WeighpointUplink", "WeighpointCapture",
+                "WeighpointCommandLine", "WeighpointService", "WeighpointScenario", "WeighpointJSON", "WeighpointEvidence", "WeighpointCrypto", "WeighpointModbus",
+                "WeighpointConsole", "WeighpointRecognition", "WeighpointUplink", "WeighpointCapture", "WeighpointImaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -135,8 +140,8 @@ let package = Package(
         .executableTarget(
             name: "weighpoint-dev",
             dependencies: [
-                "WeighpointCommandLine", "WeighpointTesting", "WeighpointService", "WeighpointScenario", "WeighpointJSON", "WeighpointEvidence", "WeighpointModbus",
-                "WeighpointConsole", "WeighpointRecognition", "WeighpointUplink", "WeighpointCaseSink", "WeighpointCapture",
+                "WeighpointCommandLine", "WeighpointTesting", "WeighpointService", "WeighpointScenario", "WeighpointJSON", "WeighpointEvidence", "WeighpointCrypto", "WeighpointModbus",
+                "WeighpointConsole", "WeighpointRecognition", "WeighpointUplink", "WeighpointCaseSink", "WeighpointCapture", "WeighpointImaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -166,22 +171,22 @@ let package = Package(
         .testTarget(
             name: "WeighpointServiceTests",
             dependencies: [
-                "WeighpointJSON", "WeighpointService", "WeighpointTesting", "WeighpointEvidence", "WeighpointCore", "WeighpointModbus", "WeighpointConsole", "WeighpointRecognition",
+                "WeighpointJSON", "WeighpointService", "WeighpointTesting", "WeighpointEvidence", "WeighpointCrypto", "WeighpointCore", "WeighpointModbus", "WeighpointConsole", "WeighpointRecognition",
                 .product(name: "Logging", package: "swift-log"), .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
         .testTarget(
             name: "WeighpointUplinkTests",
             dependencies: [
-                "WeighpointUplink", "WeighpointCaseSink", "WeighpointCapture", "WeighpointEvidence", "WeighpointTesting", "WeighpointCore",
+                "WeighpointUplink", "WeighpointCaseSink", "WeighpointCapture", "WeighpointEvidence", "WeighpointCrypto", "WeighpointTesting", "WeighpointCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(name: "WeighpointJSONTests", dependencies: ["WeighpointJSON"]),
-        .testTarget(name: "WeighpointCaptureTests", dependencies: ["WeighpointCapture", "WeighpointCore", "WeighpointTesting"]),
-        .testTarget(name: "WeighpointRecognitionTests", dependencies: ["WeighpointJSON", "WeighpointRecognition", "WeighpointCapture", "WeighpointCore", "WeighpointEvidence"]),
+        .testTarget(name: "WeighpointCaptureTests", dependencies: ["WeighpointCapture", "WeighpointImaging", "WeighpointCore", "WeighpointTesting"]),
+        .testTarget(name: "WeighpointRecognitionTests", dependencies: ["WeighpointJSON", "WeighpointRecognition", "WeighpointCapture", "WeighpointImaging", "WeighpointCore", "WeighpointEvidence"]),
         .testTarget(
             name: "WeighpointConsoleTests",
             dependencies: ["WeighpointConsole", "WeighpointCore", "WeighpointTesting", .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "WeighpointEvidenceTests", dependencies: ["WeighpointJSON", "WeighpointEvidence", "WeighpointCore", "WeighpointTesting"]),
+        .testTarget(name: "WeighpointEvidenceTests", dependencies: ["WeighpointJSON", "WeighpointEvidence", "WeighpointCrypto", "WeighpointCore", "WeighpointTesting"]),
         .testTarget(
             name: "WeighpointModbusTests",
             dependencies: ["WeighpointJSON", "WeighpointModbus", "WeighpointTesting", "WeighpointCore"],

@@ -1,6 +1,6 @@
 // WeighpointCapture owns the cameras: V4L2 capture through libv4l2, the camera service that
-// reopens a lost device, frame rings and evidence-frame selection, JPEG encoding and decoding
-// (libjpeg-turbo) and the composite evidence picture (FreeType). It may import Core and System.
+// reopens a lost device, frame rings and evidence-frame selection, and frames to JPEG. Pixels
+// themselves are WeighpointImaging's. It may import Core, System and Imaging.
 import Foundation
 import WeighpointCore
 import WeighpointSystem

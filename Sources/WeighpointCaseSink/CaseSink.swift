@@ -1,6 +1,7 @@
 // WeighpointCaseSink owns the reference case-system receiver (hummingbird, mutual TLS): it
-// verifies, stores and acknowledges delivered records. It runs at the case system, not on a
-// unit, as the weighpoint-case-sink executable. It may import Evidence and JSON.
+// verifies, stores and acknowledges delivered records, and its ledger (CaseLedger) keeps them
+// per device in the unit's own layout. It runs at the case system, not on a unit, as the
+// weighpoint-case-sink executable. It may import Evidence, Crypto, System and JSON.
 import Foundation
 import Hummingbird
 import HummingbirdCore

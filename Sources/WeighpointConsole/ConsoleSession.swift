@@ -1,7 +1,8 @@
 // WeighpointConsole owns the technician console: the I/O-free session (login, commands, the
-// reference-vehicle procedure), the line editor, PIN hashes, and the serial (libserialport) and
-// stdio transports with their runner thread. It reaches the unit only through ConsoleHost. It
-// may import Core and System.
+// reference-vehicle procedure), the line editor, the technicians, and the serial (libserialport)
+// and stdio transports with their runner thread. It reaches the unit only through ConsoleHost.
+// It may import Core, System and Crypto (PIN hashes).
+import WeighpointCrypto
 import WeighpointCore
 
 /// Settings of a console, from the station configuration's `[console]`.

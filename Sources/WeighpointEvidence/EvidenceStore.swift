@@ -1,6 +1,7 @@
-// WeighpointEvidence owns what makes a record evidence: signing and digests (OpenSSL), the
-// SQLite store with its chains, journal, retention and audit trail, record content and
-// envelopes, verification, and the receiver's ledger. It may import Core, JSON and System.
+// WeighpointEvidence owns what makes a record evidence: the SQLite store with its chains,
+// journal, retention and audit trail, record content and envelopes, and verification. It signs
+// and digests through WeighpointCrypto and may import Core, JSON, System and Crypto.
+import WeighpointCrypto
 import Foundation
 import GRDB
 import Glibc
@@ -95,7 +96,9 @@ public final class EvidenceStore: @unchecked Sendable {
     /// What the startup check of the chains found (empty when intact).
     public private(set) var startupProblems: [ChainProblem] = []
 
-    static func migrate(_ db: Database) throws {
+    /// Creates or updates the schema of a data directory's database. Public for the receiver's
+    /// ledger, which keeps each device in the same layout so `weighpoint verify` reads it.
+    public static func migrate(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE IF NOT EXISTS records (
                 seq INTEGER PRIMARY KEY, body BLOB NOT NULL, hash TEXT NOT NULL, alg TEXT NOT NULL,

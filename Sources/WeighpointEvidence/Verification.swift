@@ -1,3 +1,4 @@
+import WeighpointCrypto
 import Foundation
 import GRDB
 import WeighpointCore

@@ -1,4 +1,4 @@
-// WeighpointModbus owns the WIM controller link: libmodbus client and server, register-map
+// WeighpointModbus owns the WIM controller link: the libmodbus client, register-map
 // profiles as data (Hardware/wim), record decoding, the driver thread that delivers each record
 // exactly once, and traces. It may import Core, JSON and System.
 import Foundation

@@ -1,11 +1,12 @@
 // WeighpointRecognition owns the built-in plate reader: frames in (CPlateRecognizer on OpenCV
 // dnn with the HyperLPR networks), voted GA 36 readings out (decoding and voting in the core).
-// It may import Core, Capture and Evidence (for digests of the model files).
+// It may import Core, Capture, Imaging and Crypto (for digests of the model files).
+import WeighpointCrypto
+import WeighpointImaging
 import CPlateRecognizer
 import Foundation
 import WeighpointCapture
 import WeighpointCore
-import WeighpointEvidence
 
 /// Why the recogniser could not start or read.
 public struct RecognizerError: Error, CustomStringConvertible, Sendable {
@@ -190,7 +191,7 @@ public final class PlateRecognizer: @unchecked Sendable {
     }
 
     /// Packed RGB pixels of a frame.
-    public static func rgb(_ frame: CapturedFrame) throws(CaptureError) -> (rgb: [UInt8], width: Int, height: Int) {
+    public static func rgb(_ frame: CapturedFrame) throws(ImagingError) -> (rgb: [UInt8], width: Int, height: Int) {
         switch frame.format {
         case .mjpeg: return try decodeJPEG(frame.bytes)
         case .rgb24: return (frame.bytes, frame.width, frame.height)

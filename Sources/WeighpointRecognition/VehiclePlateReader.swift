@@ -1,3 +1,4 @@
+import WeighpointImaging
 import WeighpointCapture
 import WeighpointCore
 
@@ -25,7 +26,7 @@ public final class VehiclePlateReader: @unchecked Sendable {
     public let recognizer: PlateRecognizer
     private let encoder: JPEGEncoder
 
-    public init(recognizer: PlateRecognizer, cropQuality: Int = 90) throws(CaptureError) {
+    public init(recognizer: PlateRecognizer, cropQuality: Int = 90) throws(ImagingError) {
         self.recognizer = recognizer
         encoder = try JPEGEncoder(quality: cropQuality)
     }
@@ -108,7 +109,7 @@ public final class VehiclePlateReader: @unchecked Sendable {
     }
 
     /// The plate's region with a margin, as JPEG.
-    func cropJPEG(_ rgb: [UInt8], width: Int, height: Int, box: PlateBox) throws(CaptureError) -> [UInt8] {
+    func cropJPEG(_ rgb: [UInt8], width: Int, height: Int, box: PlateBox) throws(ImagingError) -> [UInt8] {
         let mx = box.width / 4, my = box.height * 3 / 5
         let x0 = max(0, box.x - mx), y0 = max(0, box.y - my)
         let x1 = min(width, box.x + box.width + mx), y1 = min(height, box.y + box.height + my)

@@ -1,3 +1,4 @@
+import WeighpointImaging
 import Foundation
 import Logging
 import WeighpointCapture

@@ -2,6 +2,7 @@
 // (weighing intake, pending vehicles, recognition, evidence collection, health, metrics), the
 // HTTP endpoint, the console host, the service lifecycle and the software identity. It may
 // import every library module except WeighpointTesting and WeighpointCaseSink.
+import WeighpointCrypto
 import Foundation
 import Logging
 import WeighpointCapture

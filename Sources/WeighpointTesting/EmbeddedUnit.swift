@@ -1,6 +1,8 @@
-// WeighpointTesting owns what must never ship: the WIM simulator, traffic and sensor-error
-// generators, replay cameras, synthetic plates, StoreFloor, and the embedded unit for tests. Only
-// weighpoint-dev, console-fuzz and the tests may import it (Scripts/check-layout).
+// WeighpointTesting owns what must never ship: the Modbus server and WIM simulator, traffic and
+// sensor-error generators, replay cameras, synthetic plates, StoreFloor, and the embedded unit
+// for tests. Only weighpoint-dev, console-fuzz and the tests may import it (Scripts/check-layout).
+import WeighpointCrypto
+import WeighpointImaging
 import Foundation
 import Logging
 import Synchronization

@@ -1,6 +1,7 @@
 // WeighpointUplink owns delivery to the case system: the HTTPS client with mutual TLS
 // (async-http-client), the outbox drain in sequence order, backoff and acknowledgements. It may
 // import Evidence and JSON.
+import WeighpointCrypto
 import AsyncHTTPClient
 import Foundation
 import NIOCore

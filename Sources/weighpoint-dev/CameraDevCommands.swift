@@ -1,3 +1,4 @@
+import WeighpointImaging
 import ArgumentParser
 import Foundation
 import WeighpointCommandLine

@@ -1,3 +1,4 @@
+import WeighpointCrypto
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation

@@ -1,3 +1,4 @@
+import WeighpointCrypto
 import ArgumentParser
 import Foundation
 import WeighpointCommandLine

@@ -1,3 +1,4 @@
+import WeighpointImaging
 import Foundation
 import Testing
 import WeighpointCore
@@ -65,7 +66,7 @@ func frame(_ seq: UInt32, at us: Int64, size: Int = 100) -> CapturedFrame {
         let yuyv = [UInt8](repeating: 128, count: w * h * 2)
         let f = CapturedFrame(sequence: 0, time: Timestamp(microseconds: 0), format: .yuyv, width: w, height: h, bytes: yuyv)
         #expect(JPEGEncoder.dimensions(of: try enc.encode(f))! == (w, h))
-        #expect(throws: CaptureError.self) { try enc.encode(rgb: [1, 2, 3], width: w, height: h) }
+        #expect(throws: ImagingError.self) { try enc.encode(rgb: [1, 2, 3], width: w, height: h) }
     }
 
     @Test func yuyvGreyIsGrey() {
@@ -149,6 +150,6 @@ func replay(camera: String, slots: Int, framesPerSecond: Double, until frames: I
     }
 
     @Test func aFontThatIsNotThereIsAClearError() {
-        #expect(throws: CaptureError.self) { try TextRenderer(fontPath: "/nonexistent/font.ttc") }
+        #expect(throws: ImagingError.self) { try TextRenderer(fontPath: "/nonexistent/font.ttc") }
     }
 }

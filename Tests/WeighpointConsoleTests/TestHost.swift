@@ -1,3 +1,4 @@
+import WeighpointCrypto
 import Foundation
 @testable import WeighpointConsole
 import WeighpointCore

@@ -1,3 +1,4 @@
+import WeighpointImaging
 import Foundation
 import Testing
 import WeighpointCapture

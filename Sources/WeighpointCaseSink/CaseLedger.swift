@@ -1,3 +1,6 @@
+import WeighpointEvidence
+import WeighpointCrypto
+import WeighpointCrypto
 import Foundation
 import WeighpointSystem
 import GRDB

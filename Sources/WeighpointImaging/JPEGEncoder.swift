@@ -1,4 +1,21 @@
+// WeighpointImaging owns pictures as pixels: JPEG encoding and decoding (libjpeg-turbo), the RGB
+// canvas, text drawing (FreeType) and the composite evidence picture. It knows nothing of
+// cameras or records and may import only its C libraries.
 import CTurboJPEG
+
+/// What went wrong with a picture: the thing (`jpeg`, a font path), the library call, the reason.
+public struct ImagingError: Error, CustomStringConvertible, Sendable {
+    public let what: String
+    public let operation: String
+    public let reason: String
+    public var description: String { "\(what): \(operation): \(reason)" }
+
+    public init(what: String, operation: String, reason: String) {
+        self.what = what
+        self.operation = operation
+        self.reason = reason
+    }
+}
 
 /// JPEG encoding of frames that are not JPEG already (YUYV, RGB24), through libjpeg-turbo's
 /// TurboJPEG API. One handle, one owner thread.
@@ -6,8 +23,8 @@ public final class JPEGEncoder {
     private let handle: tjhandle
     public let quality: Int32
 
-    public init(quality: Int = 85) throws(CaptureError) {
-        guard let h = tjInitCompress() else { throw CaptureError(device: "jpeg", operation: "tjInitCompress", reason: "failed") }
+    public init(quality: Int = 85) throws(ImagingError) {
+        guard let h = tjInitCompress() else { throw ImagingError(what: "jpeg", operation: "tjInitCompress", reason: "failed") }
         handle = h
         self.quality = Int32(min(max(quality, 1), 100))
     }
@@ -15,25 +32,16 @@ public final class JPEGEncoder {
     deinit { tjDestroy(handle) }
 
     /// Encodes packed RGB (3 bytes a pixel).
-    public func encode(rgb: [UInt8], width: Int, height: Int) throws(CaptureError) -> [UInt8] {
-        guard rgb.count >= width * height * 3 else { throw CaptureError(device: "jpeg", operation: "encode", reason: "\(rgb.count) bytes for \(width)x\(height) RGB") }
+    public func encode(rgb: [UInt8], width: Int, height: Int) throws(ImagingError) -> [UInt8] {
+        guard rgb.count >= width * height * 3 else { throw ImagingError(what: "jpeg", operation: "encode", reason: "\(rgb.count) bytes for \(width)x\(height) RGB") }
         var out: UnsafeMutablePointer<UInt8>?
         var size: UInt = 0
         let rc = rgb.withUnsafeBufferPointer {
             tjCompress2(handle, $0.baseAddress, Int32(width), 0, Int32(height), Int32(TJPF_RGB.rawValue), &out, &size, Int32(TJSAMP_420.rawValue), quality, 0)
         }
-        guard rc == 0, let out else { throw CaptureError(device: "jpeg", operation: "tjCompress2", reason: String(cString: tjGetErrorStr2(handle))) }
+        guard rc == 0, let out else { throw ImagingError(what: "jpeg", operation: "tjCompress2", reason: String(cString: tjGetErrorStr2(handle))) }
         defer { tjFree(out) }
         return Array(UnsafeBufferPointer(start: out, count: Int(size)))
-    }
-
-    /// Encodes a frame in any capture format (JPEG frames pass through unchanged).
-    public func encode(_ frame: CapturedFrame) throws(CaptureError) -> [UInt8] {
-        switch frame.format {
-        case .mjpeg: return frame.bytes
-        case .rgb24: return try encode(rgb: frame.bytes, width: frame.width, height: frame.height)
-        case .yuyv: return try encode(rgb: yuyvToRGB(frame.bytes, width: frame.width, height: frame.height), width: frame.width, height: frame.height)
-        }
     }
 
     /// Width and height of a JPEG, read from its header (for checks).

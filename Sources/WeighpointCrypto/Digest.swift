@@ -1,3 +1,6 @@
+// WeighpointCrypto owns the cryptography, through OpenSSL libcrypto: digests (SHA-256, SM3),
+// signing keys and signatures (SM2, ECDSA P-256, Ed25519) and PIN hashing (PBKDF2). It holds no
+// store and no record format; it may import only COpenSSL and Foundation.
 import COpenSSL
 import Foundation
 

@@ -60,12 +60,12 @@ public struct RGBCanvas: Sendable {
 /// Decodes a JPEG to packed RGB (TurboJPEG). With `fitting`, decodes at the smallest of
 /// libjpeg-turbo's scaling factors (1/8 … 1) that still covers that size: a 1080p frame for a
 /// 640-pixel tile costs a quarter of a full decode.
-public func decodeJPEG(_ jpeg: [UInt8], fitting: (width: Int, height: Int)? = nil) throws(CaptureError) -> (rgb: [UInt8], width: Int, height: Int) {
-    guard let d = tjInitDecompress() else { throw CaptureError(device: "jpeg", operation: "tjInitDecompress", reason: "failed") }
+public func decodeJPEG(_ jpeg: [UInt8], fitting: (width: Int, height: Int)? = nil) throws(ImagingError) -> (rgb: [UInt8], width: Int, height: Int) {
+    guard let d = tjInitDecompress() else { throw ImagingError(what: "jpeg", operation: "tjInitDecompress", reason: "failed") }
     defer { tjDestroy(d) }
     var w: Int32 = 0, h: Int32 = 0, sub: Int32 = 0, cs: Int32 = 0
     guard jpeg.withUnsafeBufferPointer({ tjDecompressHeader3(d, $0.baseAddress, UInt($0.count), &w, &h, &sub, &cs) }) == 0, w > 0, h > 0 else {
-        throw CaptureError(device: "jpeg", operation: "tjDecompressHeader3", reason: String(cString: tjGetErrorStr2(d)))
+        throw ImagingError(what: "jpeg", operation: "tjDecompressHeader3", reason: String(cString: tjGetErrorStr2(d)))
     }
     if let fit = fitting {
         // Scaling factors are n/8; take the smallest whose result still covers the target.
@@ -83,7 +83,7 @@ public func decodeJPEG(_ jpeg: [UInt8], fitting: (width: Int, height: Int)? = ni
             tjDecompress2(d, src.baseAddress, UInt(src.count), dst.baseAddress, w, 0, h, Int32(TJPF_RGB.rawValue), 0)
         }
     }
-    guard rc == 0 else { throw CaptureError(device: "jpeg", operation: "tjDecompress2", reason: String(cString: tjGetErrorStr2(d))) }
+    guard rc == 0 else { throw ImagingError(what: "jpeg", operation: "tjDecompress2", reason: String(cString: tjGetErrorStr2(d))) }
     return (rgb, Int(w), Int(h))
 }
 
@@ -108,17 +108,17 @@ public final class TextRenderer: @unchecked Sendable {
     /// Rendered glyphs by size and character: the band repeats the same few hundred.
     private var glyphs: [UInt64: Glyph] = [:]
 
-    public init(fontPath: String? = nil) throws(CaptureError) {
+    public init(fontPath: String? = nil) throws(ImagingError) {
         guard let path = fontPath ?? Self.defaultFontPaths.first(where: { access($0, R_OK) == 0 }) else {
-            throw CaptureError(device: "font", operation: "find", reason: "no CJK font in \(Self.defaultFontPaths.joined(separator: ", ")) (Debian: fonts-wqy-microhei)")
+            throw ImagingError(what: "font", operation: "find", reason: "no CJK font in \(Self.defaultFontPaths.joined(separator: ", ")) (Debian: fonts-wqy-microhei)")
         }
         self.fontPath = path
-        guard FT_Init_FreeType(&library) == 0 else { throw CaptureError(device: path, operation: "FT_Init_FreeType", reason: "failed") }
+        guard FT_Init_FreeType(&library) == 0 else { throw ImagingError(what: path, operation: "FT_Init_FreeType", reason: "failed") }
         let rc = FT_New_Face(library, path, 0, &face)
         guard rc == 0, face != nil else {
             // deinit runs for this initialised object and frees the library.
             face = nil
-            throw CaptureError(device: path, operation: "FT_New_Face", reason: "FreeType error \(rc)")
+            throw ImagingError(what: path, operation: "FT_New_Face", reason: "FreeType error \(rc)")
         }
     }
 
@@ -190,7 +190,7 @@ public enum EvidencePicture {
 
     /// Composes up to four tiles (two columns, 4:3 cells `tileWidth` wide) over the band of
     /// `lines`, and encodes the result as JPEG. A tile without a picture says so.
-    public static func compose(tiles: [Tile], lines: [String], renderer: TextRenderer, encoder: JPEGEncoder, tileWidth: Int = 640) throws(CaptureError) -> [UInt8] {
+    public static func compose(tiles: [Tile], lines: [String], renderer: TextRenderer, encoder: JPEGEncoder, tileWidth: Int = 640) throws(ImagingError) -> [UInt8] {
         let shown = Array(tiles.prefix(4))
         let cols = shown.count > 1 ? 2 : 1
         let rows = max(1, (shown.count + cols - 1) / cols)

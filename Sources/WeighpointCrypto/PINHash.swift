@@ -58,7 +58,9 @@ public struct PINHash: Sendable, Equatable, CustomStringConvertible {
         return candidate.count == hash.count && CRYPTO_memcmp(candidate, hash, hash.count) == 0
     }
 
-    static func derive(_ pin: String, salt: [UInt8], iterations: Int) -> [UInt8] {
+    /// PBKDF2-HMAC-SHA256 of `pin` (32 bytes). Public so that a login for an unknown name can
+    /// spend the same time as one for a known name.
+    public static func derive(_ pin: String, salt: [UInt8], iterations: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         let pinBytes = Array(pin.utf8)
         let ok = pinBytes.withUnsafeBufferPointer { p in
@@ -68,25 +70,5 @@ public struct PINHash: Sendable, Equatable, CustomStringConvertible {
         }
         precondition(ok == 1, "OpenSSL PKCS5_PBKDF2_HMAC failed")
         return out
-    }
-}
-
-/// A technician allowed on the console.
-public struct Technician: Sendable, Equatable {
-    public var name: String
-    public var pin: PINHash
-    public var fullName: String?
-
-    public init(name: String, pin: PINHash, fullName: String? = nil) {
-        self.name = name
-        self.pin = pin
-        self.fullName = fullName
-    }
-
-    /// Names are ASCII letters, digits, '.', '_' and '-' (they go into the audit trail and logs).
-    public static func isValidName(_ s: String) -> Bool {
-        (1...32).contains(s.utf8.count) && s.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F || b == 0x2D
-        }
     }
 }
