@@ -81,7 +81,8 @@ public final class CaseLedger: @unchecked Sendable {
         guard let json = parseJSON(e.body), case .object(let o) = json, JSONValue.object(o).canonicalBytes == e.body else {
             return .rejected("record is not canonical JSON")
         }
-        guard json["device_id"]?.stringValue == e.deviceID, json["seq"]?.intValue == e.seq else {
+        let fields = SignedRecordFields(json)
+        guard fields.deviceID == e.deviceID, fields.seq == e.seq else {
             return .rejected("envelope says device \(e.deviceID) seq \(e.seq), the signed record says otherwise")
         }
         guard !e.deviceID.isEmpty, !e.deviceID.contains("/"), !e.deviceID.hasPrefix(".") else { return .rejected("device id unusable as a name") }
@@ -94,7 +95,7 @@ public final class CaseLedger: @unchecked Sendable {
             return .conflict("device \(e.deviceID) record \(e.seq) was received before with different content (sha256 \((existing["hash"] as String).prefix(16))…, now \(hash.prefix(16))…)")
         }
         let last = try db.read { db in try Row.fetchOne(db, sql: "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1") }
-        let prev = json["prev_hash"]?.stringValue
+        let prev = fields.prevHash
         if let last {
             let lastSeq: Int64 = last["seq"]
             guard e.seq == lastSeq + 1 else { return .rejected("out of sequence: device \(e.deviceID) is at \(lastSeq), expected \(lastSeq + 1), got \(e.seq)") }
@@ -102,11 +103,11 @@ public final class CaseLedger: @unchecked Sendable {
         }
         // Images must have arrived (PUT) before the record.
         var images: [(sha: String, path: String, role: String, ext: String, size: Int)] = []
-        for item in json["evidence"]?.arrayValue ?? [] {
-            guard let sha = item["sha256"]?.stringValue else { return .rejected("evidence item without sha256") }
+        for item in fields.evidence {
+            guard let sha = item.sha256 else { return .rejected("evidence item without sha256") }
             guard let path = incomingImage(sha) else { return .rejected("image \(sha) has not been received (PUT /v1/evidence/\(sha) first)") }
-            let media = item["media_type"]?.stringValue ?? "image/jpeg"
-            images.append((sha, path, item["role"]?.stringValue ?? "?", media == "image/jpeg" ? "jpg" : (media.split(separator: "/").last.map(String.init) ?? "bin"), Int(item["size"]?.intValue ?? 0)))
+            let media = item.mediaType ?? "image/jpeg"
+            images.append((sha, path, item.role ?? "?", media == "image/jpeg" ? "jpg" : (media.split(separator: "/").last.map(String.init) ?? "bin"), Int(item.size ?? 0)))
         }
         let deviceDir = directory + "/devices/" + e.deviceID
         var rel: [String] = []
@@ -120,17 +121,24 @@ public final class CaseLedger: @unchecked Sendable {
             rel.append(relPath)
         }
         let body = e.body, sig = e.signature, alg = e.algorithm.envelopeName, kid = e.keyID, seq = e.seq
-        let decision = json["assessment"]?["decision"]?.stringValue ?? "unknown"
-        let plate = json["plate"]?.stringValue
-        let utc = json["time"]?["utc"]?.stringValue ?? ""
+        let decision = fields.decision ?? "unknown"
+        let plate = fields.plate
+        let utc = fields.committedAt ?? ""
+        let columns = fields.columnValues
         try db.write { db in
             if last == nil, let prev {
                 // The first record this receiver holds for the device anchors its chain.
                 try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('records_anchor', ?)", arguments: ["\(seq - 1) \(prev)"])
             }
             try db.execute(
-                sql: "INSERT INTO records (seq, body, hash, alg, key_id, signature, decision, plate, created_at, acknowledged_at, receipt) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                arguments: [seq, Data(body), hash, alg, kid, Data(sig), decision, plate, utc, ClockState.now().description, receipt])
+                sql: """
+                    INSERT INTO records (seq, body, hash, alg, key_id, signature, decision, plate, created_at, acknowledged_at, receipt,
+                                         controller_seq, lane, gross_kg, weighed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                    """,
+                arguments: [
+                    seq, Data(body), hash, alg, kid, Data(sig), decision, plate, utc, ClockState.now().description, receipt,
+                    columns.controllerSeq, columns.lane, columns.grossKg, columns.weighedAt,
+                ])
             for (img, path) in zip(images, rel) {
                 try db.execute(sql: "INSERT OR IGNORE INTO record_images (seq, sha256, role, path, size) VALUES (?,?,?,?,?)", arguments: [seq, img.sha, img.role, path, img.size])
             }

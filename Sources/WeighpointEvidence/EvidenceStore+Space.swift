@@ -43,7 +43,7 @@ extension EvidenceStore {
                 throw .database("\(error)")
             }
             guard let oldest = candidate, oldest.acknowledgedAt != nil else { break }
-            let created = oldest.json?["time"]?["utc"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) ?? now
+            let created = Timestamp(rfc3339: oldest.createdAt) ?? now
             let tooOld = maxAgeMicroseconds.map { created.microseconds(to: now) > $0 } ?? false
             let diskShort = minimumFreeBytes > 0 && freeBytes() < minimumFreeBytes
             guard tooOld || diskShort else { break }

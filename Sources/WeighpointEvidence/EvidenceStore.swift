@@ -127,7 +127,7 @@ public final class EvidenceStore: @unchecked Sendable {
                 ALTER TABLE records ADD COLUMN weighed_at TEXT;
                 """)
             for row in try Row.fetchAll(db, sql: "SELECT seq, body FROM records") {
-                let c = RecordColumns(parseJSON(Array(row["body"] as Data)))
+                let c = RecordColumns(body: parseJSON(Array(row["body"] as Data)))
                 try db.execute(
                     sql: "UPDATE records SET controller_seq = ?, lane = ?, gross_kg = ?, weighed_at = ? WHERE seq = ?",
                     arguments: [c.controllerSeq, c.lane, c.grossKg, c.weighedAt, row["seq"] as Int64])
@@ -148,7 +148,7 @@ public final class EvidenceStore: @unchecked Sendable {
     /// Commits a record; `settling` names journalled weighings (`journalWeighing`) the record
     /// decides, cleared in the same transaction: a weighing is either still pending or recorded,
     /// never both and never neither.
-    public func commit(_ content: JSONObject, images: [EvidenceImage], time: Timestamp = ClockState.now(), clock: ClockState = .read(),
+    public func commit(_ content: RecordContent, images: [EvidenceImage], time: Timestamp = ClockState.now(), clock: ClockState = .read(),
                        settling journal: [Int64] = []) throws(StoreError) -> StoredRecord {
         if let why = refusalReason { throw .full(why) }
         checkClockStep()
@@ -175,7 +175,7 @@ public final class EvidenceStore: @unchecked Sendable {
                 let anchor = try Self.meta(db, "records_anchor")
                 let seq: Int64 = last.map { ($0["seq"] as Int64) + 1 } ?? (anchor.map { Int64($0.split(separator: " ")[0])! + 1 } ?? 1)
                 let prev: JSONValue = last.map { .string($0["hash"]) } ?? anchor.map { .string(String($0.split(separator: " ")[1])) } ?? .null
-                var o = content
+                var o = content.json
                 o["schema"] = .string("weighpoint.record")
                 o["schema_version"] = .int(1)
                 o["device_id"] = .string(identity.deviceID)
@@ -188,8 +188,8 @@ public final class EvidenceStore: @unchecked Sendable {
                 if o["calibration_profile_sha256"] == nil { o["calibration_profile_sha256"] = .string(identity.calibrationProfileSHA256) }
                 o["software"] = .object(["version": .string(identity.softwareVersion), "sha256": .string(identity.softwareSHA256)])
                 let body = JSONValue.object(o).canonicalBytes
-                let columns = RecordColumns(.object(o))
-                let record = try signed(seq: seq, body: body, decision: o["assessment"]?["decision"]?.stringValue ?? "unknown", plate: o["plate"]?.stringValue, createdAt: time.description, columns: columns)
+                let columns = RecordColumns(content)
+                let record = try signed(seq: seq, body: body, decision: content.decision, plate: content.plate, createdAt: time.description, columns: columns)
                 try db.execute(
                     sql: """
                         INSERT INTO records (seq, body, hash, alg, key_id, signature, decision, plate, created_at, controller_seq, lane, gross_kg, weighed_at)

@@ -70,15 +70,22 @@ public struct StoredRecord: Sendable {
     public var json: JSONValue? { parseJSON(body) }
 }
 
-/// The record's columns, from its content (nil where a record made outside the unit, such as a
-/// replayed scenario, has no such field).
+/// The record's columns: from its content when committed; from its body when an older store
+/// that had no such columns is opened (nil where a body has no such field).
 struct RecordColumns {
     var controllerSeq: Int64?
     var lane: Int64?
     var grossKg: Int64?
     var weighedAt: String?
 
-    init(_ record: JSONValue?) {
+    init(_ content: RecordContent) {
+        controllerSeq = Int64(content.weighing.seq)
+        lane = Int64(content.weighing.lane)
+        grossKg = Int64(content.weighing.grossKg)
+        weighedAt = content.weighing.time.description
+    }
+
+    init(body record: JSONValue?) {
         let w = record?["weighing"]
         controllerSeq = w?["controller_seq"]?.intValue
         lane = w?["lane"]?.intValue

@@ -1,12 +1,82 @@
 import WeighpointCore
 import WeighpointJSON
 
-/// The domain part of a record, from the decision core's results. Field names follow the
-/// published schema (Docs/record.schema.json); the store adds identity, sequence, chain and time.
-public enum RecordContent {
-    public static func make(
-        weighing w: Weighing, assessment a: OverloadAssessment, front: PlateRead?, rear: PlateRead?, watchHits: [WatchHit] = []
-    ) -> JSONObject {
+/// A piece of evidence that could not be had, and why (`evidence_missing[]`).
+public struct MissingEvidence: Sendable, Equatable {
+    public var camera: String
+    /// The camera's role (`front`, `rear`, `side`) or `composite`.
+    public var role: String
+    public var reason: String
+
+    public init(camera: String, role: String, reason: String) {
+        self.camera = camera
+        self.role = role
+        self.reason = reason
+    }
+
+    var json: JSONValue { .object(["camera": .string(camera), "role": .string(role), "reason": .string(reason)]) }
+}
+
+/// What the built-in recogniser saw of a plate it could not read surely enough, for a person to
+/// review (`plate_candidates[]`): candidate texts best first, its confidence, the frames it read.
+public struct PlateCandidates: Sendable, Equatable {
+    public var camera: String
+    public var frames: Int
+    public var candidates: [String]
+    /// nil when no plate was found at all.
+    public var confidence: Double?
+    public var color: PlateColor?
+
+    public init(camera: String, frames: Int, candidates: [String], confidence: Double?, color: PlateColor?) {
+        self.camera = camera
+        self.frames = frames
+        self.candidates = candidates
+        self.confidence = confidence
+        self.color = color
+    }
+
+    var json: JSONValue {
+        var o: JSONObject = [
+            "camera": .string(camera), "frames": .int(Int64(frames)), "candidates": .array(candidates.map(JSONValue.string)),
+            "confidence": confidence.map { .double(($0 * 10_000).rounded() / 10_000) } ?? .null,
+        ]
+        if let color { o["color"] = .string(color.rawValue) }
+        return .object(o)
+    }
+}
+
+/// The domain part of a record, from the decision core's results, as values: built once by the
+/// unit, encoded once by the store when it commits (`json`). Field names follow the published
+/// schema (Docs/record.schema.json); the store adds identity, sequence, chain and time. What the
+/// store keeps as columns (decision, plate, controller sequence, lane, gross, weighing time) is
+/// read from here, not from the encoded body.
+public struct RecordContent: Sendable {
+    public var weighing: Weighing
+    public var assessment: OverloadAssessment
+    public var front: PlateRead?
+    public var rear: PlateRead?
+    public var watchHits: [WatchHit]
+    /// Unsure plates for review; nil: the field is left out.
+    public var plateCandidates: [PlateCandidates]?
+    /// What could not be had; nil: the field is left out (records made outside the unit).
+    public var evidenceMissing: [MissingEvidence]?
+
+    public init(weighing: Weighing, assessment: OverloadAssessment, front: PlateRead?, rear: PlateRead?, watchHits: [WatchHit] = []) {
+        self.weighing = weighing
+        self.assessment = assessment
+        self.front = front
+        self.rear = rear
+        self.watchHits = watchHits
+    }
+
+    /// `assessment.decision`.
+    public var decision: String { assessment.decision.rawValue }
+    /// The front plate, normalised (`plate`).
+    public var plate: String? { front?.normalized }
+
+    /// The content as the record's JSON fields.
+    public var json: JSONObject {
+        let w = weighing, a = assessment
         func plateJSON(_ r: PlateRead, role: String) -> JSONValue {
             var o: JSONObject = [
                 "role": .string(role), "camera": .string(r.camera), "time": .string(r.time.description),
@@ -33,7 +103,7 @@ public enum RecordContent {
             "length_mm": w.lengthMm.map { .int(Int64($0)) } ?? .null, "gross_kg": .int(Int64(w.grossKg)),
             "flags": .array(w.flags.map { .string($0.rawValue) }), "valid": .bool(reasons.isEmpty), "invalid_reasons": .array(reasons),
         ]
-        if let c = w.calibration { weighing["calibration"] = calibrationJSON(c) }
+        if let c = w.calibration { weighing["calibration"] = Self.calibrationJSON(c) }
         var assessment: JSONObject = [
             "decision": .string(a.decision.rawValue), "rule": a.limit.map { .string($0.rule) } ?? .null,
             "limit_kg": a.limit.map { .int(Int64($0.kg)) } ?? .null, "limit_basis": a.limit.map { .string($0.basis) } ?? .null,
@@ -64,6 +134,8 @@ public enum RecordContent {
             "assessment": .object(assessment),
             "watchlist": .array(watchHits.map { .object(["list": .string($0.list), "plate": .string($0.plate), "read": .string($0.read), "match": .string($0.kind.rawValue)]) }),
         ]
+        if let c = plateCandidates { out["plate_candidates"] = .array(c.map(\.json)) }
+        if let m = evidenceMissing { out["evidence_missing"] = .array(m.map(\.json)) }
         // The profile in force when the vehicle was weighed (the store's identity names one otherwise).
         if let c = w.calibration { out["calibration_profile_sha256"] = .string(c.profileSHA256) }
         return out

@@ -48,9 +48,10 @@ struct ChainVerifier {
                 problem("body is not JSON")
                 continue
             }
-            if json["seq"]?.intValue != seq { problem("body says seq \(json["seq"]?.intValue.map(String.init) ?? "none"), row says \(seq)") }
+            let fields = SignedRecordFields(json)
+            if fields.seq != seq { problem("body says seq \(fields.seq.map(String.init) ?? "none"), row says \(seq)") }
             if JSONValue.object(Self.objectOf(json)).canonicalBytes != body { problem("body is not in canonical form") }
-            let prev = json["prev_hash"]?.stringValue
+            let prev = fields.prevHash
             if first && anchor == nil {
                 if prev != nil && seq == 1 { problem("first record names a predecessor") }
             } else if prev != previousHash {
@@ -62,7 +63,7 @@ struct ChainVerifier {
             } else {
                 problem("no public key \(keyID.prefix(16))… to verify the signature")
             }
-            if let root = imageRoot { checkImages(chain: chain, seq: seq, json: json, root: root) }
+            if let root = imageRoot { checkImages(chain: chain, seq: seq, evidence: fields.evidence, root: root) }
             previousHash = hash
             expectedSeq = seq + 1
             first = false
@@ -75,15 +76,15 @@ struct ChainVerifier {
     }
 
     /// Every evidence item of the record must exist under `root/images/` with its hash.
-    mutating func checkImages(chain: String, seq: Int64?, json: JSONValue, root: String) {
-        for item in json["evidence"]?.arrayValue ?? [] {
-            guard let sha = item["sha256"]?.stringValue else { continue }
+    mutating func checkImages(chain: String, seq: Int64?, evidence: [SignedRecordFields.Item], root: String) {
+        for item in evidence {
+            guard let sha = item.sha256 else { continue }
             let dir = root + "/images/" + sha.prefix(2)
             let candidates = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix(sha + ".") }
             let flat = ((try? FileManager.default.contentsOfDirectory(atPath: root + "/images")) ?? []).filter { $0.hasPrefix(sha + ".") }
             let path = candidates.first.map { dir + "/" + $0 } ?? flat.first.map { root + "/images/" + $0 }
             guard let path else {
-                problems.append(ChainProblem(chain: chain, seq: seq, message: "image \(sha.prefix(16))… (\(item["role"]?.stringValue ?? "?")) is missing"))
+                problems.append(ChainProblem(chain: chain, seq: seq, message: "image \(sha.prefix(16))… (\(item.role ?? "?")) is missing"))
                 continue
             }
             if (try? Digest.hexDigest(ofFileAt: path)) != sha {
@@ -153,7 +154,8 @@ extension EvidenceStore {
         guard let json = parseJSON(body) else { fail("record.json is not JSON"); return problems }
         if JSONValue.object(ChainVerifier.objectOf(json)).canonicalBytes != body { fail("record.json is not in canonical form") }
         var v = ChainVerifier(keys: [:])
-        v.checkImages(chain: dir, seq: json["seq"]?.intValue, json: json, root: dir)
+        let fields = SignedRecordFields(json)
+        v.checkImages(chain: dir, seq: fields.seq, evidence: fields.evidence, root: dir)
         return problems + v.problems
     }
 }
@@ -175,8 +177,8 @@ public enum EvidenceExport {
                 "distid": r.algorithm == .sm2 ? .string(distinguishingID) : .null,
             ])
             try Data(envelope.canonicalBytes).write(to: URL(fileURLWithPath: out + "/envelope.json"))
-            for item in r.json?["evidence"]?.arrayValue ?? [] {
-                guard let sha = item["sha256"]?.stringValue else { continue }
+            for item in r.json.map(SignedRecordFields.init)?.evidence ?? [] {
+                guard let sha = item.sha256 else { continue }
                 let dir = directory + "/images/" + sha.prefix(2)
                 for name in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []) where name.hasPrefix(sha + ".") {
                     let target = out + "/images/" + name

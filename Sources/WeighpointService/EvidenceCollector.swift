@@ -14,13 +14,13 @@ import WeighpointJSON
 final class EvidenceCollector: @unchecked Sendable {
     struct Evidence {
         var images: [EvidenceImage] = []
-        /// `{camera, role, reason}` for each piece that could not be had.
-        var missing: [JSONValue] = []
+        /// Each piece that could not be had.
+        var missing: [MissingEvidence] = []
         /// The recogniser's candidates of plates it could not read surely enough.
-        var plateCandidates: [JSONValue]?
+        var plateCandidates: [PlateCandidates]?
 
         mutating func lost(_ camera: String, _ role: String, _ reason: String) {
-            missing.append(.object(["camera": .string(camera), "role": .string(role), "reason": .string(reason)]))
+            missing.append(MissingEvidence(camera: camera, role: role, reason: reason))
         }
     }
 

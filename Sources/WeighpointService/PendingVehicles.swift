@@ -33,7 +33,7 @@ struct RecognitionOutcome: Sendable {
     /// The plate's region of the frame read best, and when that frame was taken.
     var crop: (jpeg: [UInt8], at: Timestamp)?
     /// Below the threshold: what a person should check.
-    var candidates: JSONValue?
+    var candidates: PlateCandidates?
 
     static let none = RecognitionOutcome()
 }

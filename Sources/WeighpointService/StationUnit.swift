@@ -245,10 +245,10 @@ public final class StationUnit: @unchecked Sendable {
     }
 
     private func commit(_ v: PendingVehicle, _ d: VehicleDecision) async -> StoredRecord? {
-        var content = RecordContent.make(weighing: v.weighing, assessment: d.assessment, front: d.front, rear: d.rear, watchHits: d.watchHits)
+        var content = RecordContent(weighing: v.weighing, assessment: d.assessment, front: d.front, rear: d.rear, watchHits: d.watchHits)
         let e = await evidence.collect(for: v, d) { [recognition] r in recognition?.crop(for: r) }
-        if let c = e.plateCandidates { content["plate_candidates"] = .array(c) }
-        content["evidence_missing"] = .array(e.missing)
+        content.plateCandidates = e.plateCandidates
+        content.evidenceMissing = e.missing
         let started = ContinuousClock.now
         do {
             let r = try store.commit(content, images: e.images, time: clock.now(), settling: v.journalID.map { [$0] } ?? [])
@@ -290,7 +290,7 @@ public final class StationUnit: @unchecked Sendable {
         let backlog = (try? store.unacknowledgedCount()) ?? 0
         metrics.set("weighpoint_delivery_backlog", [], Double(backlog))
         var oldestAge: Double?
-        if backlog > 0, let first = (try? store.unacknowledged(limit: 1))?.first, let t = first.json?["time"]?["utc"]?.stringValue, let ts = Timestamp(rfc3339: t) {
+        if backlog > 0, let first = (try? store.unacknowledged(limit: 1))?.first, let ts = Timestamp(rfc3339: first.createdAt) {
             oldestAge = Double(clock.now().microseconds - ts.microseconds) / 1e6
         }
         metrics.set("weighpoint_delivery_oldest_age_seconds", [], oldestAge ?? 0)

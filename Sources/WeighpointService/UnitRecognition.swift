@@ -102,16 +102,15 @@ final class UnitPlateRecognition: @unchecked Sendable {
         metrics.set("weighpoint_recognition_last_ms", [("camera", job.camera.id)], Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1000)
         guard let best = plates.first else {
             metrics.add("weighpoint_recognitions_total", [("camera", job.camera.id), ("outcome", "none")])
-            return Outcome(read: nil, crop: nil, candidates: .object(["camera": .string(job.camera.id), "frames": .int(Int64(job.frames.count)), "candidates": .array([]), "confidence": .null]))
+            return Outcome(read: nil, crop: nil, candidates: PlateCandidates(camera: job.camera.id, frames: job.frames.count, candidates: [], confidence: nil, color: nil))
         }
         let r = best.reading
         guard r.confidence >= threshold else {
             metrics.add("weighpoint_recognitions_total", [("camera", job.camera.id), ("outcome", "low_confidence")])
             log.info("plate below threshold", metadata: ["controller_seq": "\(job.seq)", "camera": "\(job.camera.id)", "candidates": "\(best.candidates)", "confidence": "\(r.confidence)"])
-            return Outcome(read: nil, crop: best.crop.map { ($0, best.time) }, candidates: .object([
-                "camera": .string(job.camera.id), "frames": .int(Int64(best.frames)), "confidence": .double((r.confidence * 10_000).rounded() / 10_000),
-                "candidates": .array(best.candidates.map(JSONValue.string)), "color": .string(best.color.rawValue),
-            ]))
+            return Outcome(
+                read: nil, crop: best.crop.map { ($0, best.time) },
+                candidates: PlateCandidates(camera: job.camera.id, frames: best.frames, candidates: best.candidates, confidence: r.confidence, color: best.color))
         }
         metrics.add("weighpoint_recognitions_total", [("camera", job.camera.id), ("outcome", "read")])
         let read = PlateRead(camera: job.camera.id, time: best.time, text: r.text, color: best.color, confidence: r.confidence, alternatives: r.characters, box: best.box, recognizer: modelID)

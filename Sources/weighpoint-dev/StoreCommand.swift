@@ -24,13 +24,13 @@ struct Store: ParsableCommand {
     }
 
     /// Content and images for synthetic record `i`.
-    static func synthetic(_ i: Int, images: Int, imageSize: Int) -> (JSONObject, [EvidenceImage]) {
+    static func synthetic(_ i: Int, images: Int, imageSize: Int) -> (RecordContent, [EvidenceImage]) {
         let w = Weighing(
             seq: UInt64(i), lane: 1 + i % 2, time: ClockState.now(), speedKmh: 54, body: .combination, driveAxles: 2,
             axles: [Axle(kg: 7000, tyres: .single)] + (0..<5).map { _ in Axle(kg: 9000 + i % 900, tyres: .dual) }, groups: [1, 2, 3])
         let a = Assessor(rules: AssessmentRules()).assess(w, plates: [])
         let read = PlateRead(camera: "front-1", time: w.time, text: String(format: "苏A%05d", i % 100_000), color: .yellow, confidence: 0.9)
-        let content = RecordContent.make(weighing: w, assessment: a, front: read, rear: nil)
+        let content = RecordContent(weighing: w, assessment: a, front: read, rear: nil)
         let roles = ["plate", "front", "rear", "side"]
         let imgs = (0..<images).map { k -> EvidenceImage in
             var bytes = [UInt8](repeating: UInt8(truncatingIfNeeded: i &+ k), count: imageSize)
@@ -57,7 +57,7 @@ struct Store: ParsableCommand {
                 let scenario = try Scenario.parse(try String(contentsOfFile: file, encoding: .utf8))
                 let store = try EvidenceStore(directory: data, key: try SigningKey.load(path: key), identity: try Store.testIdentity())
                 for d in scenario.replay() where d.assessment.decision != .ok {
-                    let r = try store.commit(RecordContent.make(weighing: d.weighing, assessment: d.assessment, front: d.front, rear: d.rear, watchHits: d.watchHits), images: [])
+                    let r = try store.commit(RecordContent(weighing: d.weighing, assessment: d.assessment, front: d.front, rear: d.rear, watchHits: d.watchHits), images: [])
                     print("committed \(r.seq)")
                 }
             } catch {

@@ -47,8 +47,7 @@ struct Records: ParsableCommand {
         func run() throws {
             let records = try Records.archive(data).records()
             for r in records.suffix(limit) {
-                let time = r.json?["time"]?["utc"]?.stringValue ?? "?"
-                print("\(r.seq)\t\(time)\t\(r.decision)\t\(r.plate ?? "-")\t\(r.acknowledgedAt.map { "acknowledged \($0)" } ?? "not delivered")")
+                print("\(r.seq)\t\(r.createdAt)\t\(r.decision)\t\(r.plate ?? "-")\t\(r.acknowledgedAt.map { "acknowledged \($0)" } ?? "not delivered")")
             }
         }
     }

@@ -11,13 +11,13 @@ let identity = UnitIdentity(
     instrument: ["model": .string("generic-wim"), "serial": .string("SN1"), "accuracy_class": .int(5)],
     calibrationProfileSHA256: String(repeating: "0", count: 64), softwareVersion: "0.1.0", softwareSHA256: String(repeating: "a", count: 64))
 
-func sampleContent(_ i: Int) -> JSONObject {
+func sampleContent(_ i: Int) -> RecordContent {
     let w = Weighing(
         seq: UInt64(i), lane: 1, time: Timestamp(milliseconds: 1_795_000_000_000 + Int64(i) * 1000), speedKmh: 54, body: .rigid, driveAxles: 1,
         axles: [Axle(kg: 7000, tyres: .single), Axle(kg: 12_000 + i, tyres: .dual)], groups: [1, 1])
     let a = Assessor(rules: AssessmentRules()).assess(w, plates: [])
     let read = PlateRead(camera: "front-1", time: w.time.adding(microseconds: 800_000), text: "苏A1234\(i % 10)", color: .yellow, confidence: 0.9)
-    return RecordContent.make(weighing: w, assessment: a, front: read, rear: nil)
+    return RecordContent(weighing: w, assessment: a, front: read, rear: nil)
 }
 
 func image(_ i: Int, role: String = "front", size: Int = 2000) -> EvidenceImage {
@@ -84,6 +84,28 @@ func sqlite(_ db: String, _ sql: String) throws -> ProcessResult { try runProces
         #expect(try reopened.records().map(\.grossKg) == [19_001, 19_002, 19_003])
         #expect(try sqlite(db, "SELECT group_concat(hex(body), '') FROM records").stdout == before)
         #expect(EvidenceStore.verifyDirectory(dir.path).isEmpty)
+    }
+
+    /// The record's content is values until the store encodes it once: what the unit could not
+    /// have and what the recogniser was unsure of appear in the signed body as the schema names
+    /// them, and a content without them leaves the fields out.
+    @Test func typedContentIsEncodedOnceWithItsOptionalParts() throws {
+        let dir = try tempDir("typed")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try openStore(dir, key: try SigningKey.generate(.p256))
+        var c = sampleContent(4)
+        c.front = nil
+        c.evidenceMissing = [MissingEvidence(camera: "rear-1", role: "rear", reason: "camera down (no frames)")]
+        c.plateCandidates = [PlateCandidates(camera: "front-1", frames: 3, candidates: ["苏A12345", "苏A12346"], confidence: 0.512345, color: .yellow)]
+        let r = try store.commit(c, images: [])
+        let body = try #require(r.json)
+        #expect(r.decision == c.decision && r.plate == nil && body["plate"] == .null)
+        #expect(body["evidence_missing"] == .array([.object(["camera": .string("rear-1"), "role": .string("rear"), "reason": .string("camera down (no frames)")])]))
+        let cand = try #require(body["plate_candidates"]?.arrayValue?.first)
+        #expect(cand["candidates"] == .array([.string("苏A12345"), .string("苏A12346")]) && cand["confidence"] == .double(0.5123))
+        #expect(cand["color"] == .string("yellow") && cand["frames"] == .int(3))
+        let plain = try #require(try store.commit(sampleContent(5), images: []).json)
+        #expect(plain["evidence_missing"] == nil && plain["plate_candidates"] == nil && plain["plate"] == .string("苏A12345"))
     }
 
     @Test func identicalImagesAreStoredOnce() throws {

@@ -17,6 +17,11 @@ import WeighpointUplink
         #expect(try store.unacknowledged().isEmpty)
         let verify = try runProcess(weighpointCLI, ["verify", sink.ledger.directory + "/devices/WP-UNIT-7"])
         #expect(verify.status == 0, "\(verify.stdout)")
+        // The receiver keeps the same columns as the unit, read from the signed bodies.
+        let sent = try store.records(), received = try EvidenceArchive(directory: sink.ledger.directory + "/devices/WP-UNIT-7").records()
+        #expect(received.map(\.controllerSeq) == sent.map(\.controllerSeq) && received.allSatisfy { $0.controllerSeq != nil })
+        #expect(received.map(\.grossKg) == sent.map(\.grossKg) && received.map(\.lane) == sent.map(\.lane) && received.map(\.weighedAt) == sent.map(\.weighedAt))
+        #expect(received.map(\.createdAt) == sent.map(\.createdAt))
     }
 
     var weighpointCLI: String {

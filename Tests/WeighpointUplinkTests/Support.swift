@@ -109,7 +109,7 @@ func unitStore(_ dir: String, key: SigningKey, count: Int, identity: UnitIdentit
         let images = (0..<2).map { k in
             EvidenceImage(role: k == 0 ? "front" : "plate", camera: "cam-\(k)", capturedAt: w.time, bytes: [0xFF, 0xD8] + Array(repeating: UInt8(truncatingIfNeeded: i * 7 + k + salt), count: 3000) + [UInt8(k), UInt8(i)])
         }
-        try store.commit(RecordContent.make(weighing: w, assessment: a, front: nil, rear: nil), images: images)
+        try store.commit(RecordContent(weighing: w, assessment: a, front: nil, rear: nil), images: images)
     }
     return store
 }
