@@ -54,12 +54,14 @@ let package = Package(
         // The operating system's door for files and clocks: syscalls with EINTR and typed errors,
         // durable file replacement, injectable clocks, worker threads.
         .target(name: "WeighpointSystem", dependencies: ["WeighpointCore"]),
+        // TOML files read one way: a collecting reader naming file, line and key (TOMLKit underneath).
+        .target(name: "WeighpointTOML", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         // The `weighpoint replay` JSON Lines format (SCENARIOS.md) on top of the core.
         .target(name: "WeighpointScenario", dependencies: ["WeighpointCore", "WeighpointJSON"]),
 
         .target(
             name: "WeighpointModbus",
-            dependencies: ["WeighpointCore", "WeighpointJSON", "WeighpointSystem", "CModbus", .product(name: "TOMLKit", package: "TOMLKit")]),
+            dependencies: ["WeighpointCore", "WeighpointJSON", "WeighpointSystem", "WeighpointTOML", "CModbus"]),
         // Digests, signatures and PIN hashing through OpenSSL libcrypto: no files, no store.
         .target(name: "WeighpointCrypto", dependencies: ["COpenSSL"]),
         // Pictures: JPEG encode/decode (libjpeg-turbo), RGB canvas, text (FreeType), the composite
@@ -104,9 +106,8 @@ let package = Package(
             name: "WeighpointService",
             dependencies: [
                 "WeighpointJSON", "WeighpointCore", "WeighpointModbus", "WeighpointCapture", "WeighpointImaging", "WeighpointEvidence", "WeighpointCrypto",
-                "WeighpointConsole", "WeighpointUplink", "WeighpointRecognition", "WeighpointSystem",
+                "WeighpointConsole", "WeighpointUplink", "WeighpointRecognition", "WeighpointSystem", "WeighpointTOML",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -170,7 +171,7 @@ let package = Package(
             resources: [.copy("Scenarios")]),
         .testTarget(
             name: "WeighpointServiceTests",
-            dependencies: [
+            dependencies: ["WeighpointTOML", 
                 "WeighpointJSON", "WeighpointService", "WeighpointTesting", "WeighpointEvidence", "WeighpointCrypto", "WeighpointCore", "WeighpointModbus", "WeighpointConsole", "WeighpointRecognition",
                 .product(name: "Logging", package: "swift-log"), .product(name: "PropertyBased", package: "swift-property-based"),
             ]),

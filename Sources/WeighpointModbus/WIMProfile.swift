@@ -1,5 +1,5 @@
 import Foundation
-import TOMLKit
+import WeighpointTOML
 import WeighpointCore
 
 /// A WIM controller's register map, loaded from Hardware/wim/NAME.toml. The driver and the
@@ -88,11 +88,21 @@ public struct RegisterField: Sendable, Equatable {
     public var end: Int { address + width * count }
 }
 
-/// A profile file that cannot be used: which file, which key, what is wrong.
+/// A profile file that cannot be used: every problem found, each with file, line and key.
 public struct WIMProfileError: Error, CustomStringConvertible, Sendable {
     public let file: String
-    public let message: String
-    public var description: String { "\(file): \(message)" }
+    public let problems: [ConfigProblem]
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+
+    public init(file: String, problems: [ConfigProblem]) {
+        self.file = file
+        self.problems = ConfigError(problems: problems).problems
+    }
+
+    /// One problem: at `line` (nil: the file as a whole), under `key`.
+    public init(file: String, line: Int? = nil, key: String = "-", message: String) {
+        self.init(file: file, problems: [ConfigProblem(file: file, line: line, key: key, message: message)])
+    }
 }
 
 extension WIMProfile {
@@ -123,140 +133,104 @@ extension WIMProfile {
         return try parse(String(decoding: data, as: UTF8.self), source: path)
     }
 
-    /// Parses and validates profile text; every error names the key.
+    /// Parses and validates profile text. Every problem is reported, each naming its line and key.
     public static func parse(_ text: String, source: String) throws(WIMProfileError) -> WIMProfile {
-        func fail(_ m: String) -> WIMProfileError { WIMProfileError(file: source, message: m) }
-        let root: TOMLTable
-        do {
-            root = try TOMLTable(string: text)
-        } catch let e as TOMLParseError {
-            throw fail("line \(e.source.begin.line), column \(e.source.begin.column): \(e.description)")
-        } catch {
-            throw fail("\(error)")
-        }
-        let r = TableReader(root, path: "", fail: fail)
-        let profile = try r.table("profile")
-        let handshakeT = try r.table("handshake")
-        let record = try r.table("record")
+        let r = ConfigReader(file: source, text: text)
+        let root = r.root(text)
+        guard root.table != nil else { throw WIMProfileError(file: source, problems: r.problems) }
+        root.rejectUnknown(["profile", "handshake", "record", "simulator", "status_bits", "codes"])
+        let profile = root.section("profile"), handshakeT = root.section("handshake"), record = root.section("record")
+        profile.rejectUnknown(["name", "description", "word_order", "unit_id", "max_axles"])
+        let name = profile.string("name")
+        let description = profile.string("description", required: false) ?? ""
+        let wordOrder = profile.oneOf("word_order", ["high_first", "low_first"]).flatMap(WordOrder.init(rawValue:))
+        let unitId = profile.int("unit_id", in: 0...247)
+        let maxAxles = profile.int("max_axles", in: 2...32)
+        let block = record.section("block")
+        block.rejectUnknown(["address", "length"])
+        let blockAddress = block.int("address", in: 0...65535), blockLength = block.int("length", in: 1...125)
 
-        let wordOrderText = try profile.string("word_order")
-        guard let wordOrder = WordOrder(rawValue: wordOrderText) else { throw fail("key 'profile.word_order': '\(wordOrderText)' is not high_first or low_first") }
-        let block = try record.table("block")
-        var p = WIMProfile(
-            name: try profile.string("name"), description: try profile.optionalString("description") ?? "",
-            wordOrder: wordOrder, unitId: try profile.int("unit_id", in: 0...247), maxAxles: try profile.int("max_axles", in: 2...32),
-            handshake: .readyFlag(ready: RegisterField(address: 0)), magic: nil, faultCodeAddress: nil, faultCountAddress: nil,
-            blockAddress: try block.int("address", in: 0...65535), blockLength: try block.int("length", in: 1...125),
-            fields: [:], statusBits: [:], bodyCodes: [:], tyreCodes: [:], groupTypeCodes: [:], source: source)
-
-        switch try handshakeT.string("kind") {
+        var handshake: Handshake?
+        switch handshakeT.oneOf("kind", ["counter", "ready_flag"]) {
         case "counter":
-            p.handshake = .counter(counter: try handshakeT.field("counter"), ack: try handshakeT.field("ack"))
+            handshakeT.rejectUnknown(["kind", "counter", "ack", "magic"])
+            if let c = field(handshakeT, "counter"), let a = field(handshakeT, "ack") { handshake = .counter(counter: c, ack: a) }
         case "ready_flag":
-            p.handshake = .readyFlag(ready: try handshakeT.field("ready"))
-        case let other:
-            throw fail("key 'handshake.kind': '\(other)' is not counter or ready_flag")
+            handshakeT.rejectUnknown(["kind", "ready", "magic"])
+            if let ready = field(handshakeT, "ready") { handshake = .readyFlag(ready: ready) }
+        default: break
         }
+        var magic: (address: Int, value: UInt16)?
         if handshakeT.has("magic") {
-            let m = try handshakeT.table("magic")
-            p.magic = (try m.int("address", in: 0...65535), UInt16(try m.int("value", in: 0...65535)))
+            let m = handshakeT.section("magic")
+            if let a = m.int("address", in: 0...65535), let v = m.int("value", in: 0...65535) { magic = (a, UInt16(v)) }
         }
-        if r.has("simulator") {
-            let s = try r.table("simulator")
-            p.faultCodeAddress = try s.int("fault_code", in: 0...65535)
-            p.faultCountAddress = try s.int("fault_count", in: 0...65535)
+        var faultCode: Int?, faultCount: Int?
+        if root.has("simulator") {
+            let s = root.section("simulator")
+            s.rejectUnknown(["fault_code", "fault_count"])
+            faultCode = s.int("fault_code", in: 0...65535)
+            faultCount = s.int("fault_count", in: 0...65535)
         }
+        var fields: [Field: RegisterField] = [:]
+        record.rejectUnknown(Set(["block"] + Field.allCases.map(\.rawValue)))
         for f in Field.allCases {
-            var field = try record.field(f.rawValue)
-            if f.isArray {
-                let expected = f == .spacings ? p.maxAxles - 1 : p.maxAxles
-                guard field.count == expected else {
-                    throw fail("key 'record.\(f.rawValue).count': \(field.count), expected \(expected) for max_axles = \(p.maxAxles)")
-                }
-            } else if field.count != 1 {
-                throw fail("key 'record.\(f.rawValue).count': a single value, not \(field.count)")
+            guard var rf = field(record, f.rawValue) else { continue }
+            let key = record.key(f.rawValue)
+            if f.isArray, let maxAxles {
+                let expected = f == .spacings ? maxAxles - 1 : maxAxles
+                if rf.count != expected { r.problem(key + ".count", "\(rf.count), expected \(expected) for max_axles = \(maxAxles)") }
+            } else if !f.isArray, rf.count != 1 {
+                r.problem(key + ".count", "a single value, not \(rf.count)")
             }
-            guard field.address >= p.blockAddress, field.end <= p.blockAddress + p.blockLength else {
-                throw fail("key 'record.\(f.rawValue)': registers \(field.address)–\(field.end - 1) lie outside the record block \(p.blockAddress)–\(p.blockAddress + p.blockLength - 1)")
+            if let blockAddress, let blockLength, rf.address < blockAddress || rf.end > blockAddress + blockLength {
+                r.problem(key, "registers \(rf.address)–\(rf.end - 1) lie outside the record block \(blockAddress)–\(blockAddress + blockLength - 1)")
             }
-            if field.scale == 0 { field.scale = 1 }
-            p.fields[f] = field
+            if rf.scale == 0 { rf.scale = 1 }
+            fields[f] = rf
         }
         // Overlapping fields would decode one value as two.
-        let sorted = p.fields.sorted { $0.value.address < $1.value.address }
+        let order = Dictionary(uniqueKeysWithValues: Field.allCases.enumerated().map { ($1, $0) })
+        let sorted = fields.sorted { ($0.value.address, order[$0.key]!) < ($1.value.address, order[$1.key]!) }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.value.end > b.value.address {
-            throw fail("keys 'record.\(a.key.rawValue)' and 'record.\(b.key.rawValue)' overlap at register \(b.value.address)")
+            r.problem(record.key(b.key.rawValue), "overlaps record.\(a.key.rawValue) at register \(b.value.address)")
         }
-        let bits = try r.table("status_bits")
-        for key in bits.keys {
-            p.statusBits[key] = try bits.int(key, in: 0...15)
+        var statusBits: [String: Int] = [:]
+        let bits = root.section("status_bits")
+        for key in bits.keys { if let b = bits.int(key, in: 0...15) { statusBits[key] = b } }
+        if Set(statusBits.values).count != statusBits.count { r.problem("status_bits", "two flags share a bit") }
+        let codes = root.section("codes")
+        codes.rejectUnknown(["body", "tyres", "group_types"])
+        func codeTable<T: RawRepresentable & CaseIterable & Hashable>(_ k: String, _: T.Type) -> [T: Int] where T.RawValue == String {
+            let t = codes.section(k)
+            t.rejectUnknown(Set(T.allCases.map(\.rawValue)))
+            var out: [T: Int] = [:]
+            for c in T.allCases { out[c] = t.int(c.rawValue, in: 0...65535) }
+            return out
         }
-        if Set(p.statusBits.values).count != p.statusBits.count { throw fail("key 'status_bits': two flags share a bit") }
-        let codes = try r.table("codes")
-        let bodyT = try codes.table("body"), tyreT = try codes.table("tyres"), groupT = try codes.table("group_types")
-        for b in VehicleBody.allCases { p.bodyCodes[b] = try bodyT.int(b.rawValue, in: 0...65535) }
-        for t in TyreType.allCases { p.tyreCodes[t] = try tyreT.int(t.rawValue, in: 0...65535) }
-        for g in GroupType.allCases { p.groupTypeCodes[g] = try groupT.int(g.rawValue, in: 0...65535) }
-        return p
-    }
-}
-
-/// Reads typed values from a TOML table, naming the full key in every error.
-private struct TableReader {
-    let table: TOMLTable
-    let path: String
-    let fail: (String) -> WIMProfileError
-
-    init(_ table: TOMLTable, path: String, fail: @escaping (String) -> WIMProfileError) {
-        self.table = table
-        self.path = path
-        self.fail = fail
-    }
-
-    func key(_ k: String) -> String { path.isEmpty ? k : "\(path).\(k)" }
-    var keys: [String] { table.keys }
-    func has(_ k: String) -> Bool { table.contains(key: k) }
-
-    func table(_ k: String) throws(WIMProfileError) -> TableReader {
-        guard let v = table[k] else { throw fail("missing table '\(key(k))'") }
-        guard let t = v.table else { throw fail("key '\(key(k))' must be a table") }
-        return TableReader(t, path: key(k), fail: fail)
-    }
-
-    func string(_ k: String) throws(WIMProfileError) -> String {
-        guard let v = table[k] else { throw fail("missing key '\(key(k))'") }
-        guard let s = v.string else { throw fail("key '\(key(k))' must be a string") }
-        return s
-    }
-
-    func optionalString(_ k: String) throws(WIMProfileError) -> String? {
-        has(k) ? try string(k) : nil
-    }
-
-    func int(_ k: String, in range: ClosedRange<Int>) throws(WIMProfileError) -> Int {
-        guard let v = table[k] else { throw fail("missing key '\(key(k))'") }
-        guard let i = v.int else { throw fail("key '\(key(k))' must be an integer") }
-        guard range.contains(i) else { throw fail("key '\(key(k))': \(i) outside \(range.lowerBound)–\(range.upperBound)") }
-        return i
-    }
-
-    func double(_ k: String) throws(WIMProfileError) -> Double {
-        guard let v = table[k] else { throw fail("missing key '\(key(k))'") }
-        if let d = v.double { return d }
-        if let i = v.int { return Double(i) }
-        throw fail("key '\(key(k))' must be a number")
-    }
-
-    func field(_ k: String) throws(WIMProfileError) -> RegisterField {
-        let t = try table(k)
-        let typeText = t.has("type") ? try t.string("type") : "u16"
-        guard let type = RegisterField.ValueType(rawValue: typeText) else {
-            throw fail("key '\(t.path).type': '\(typeText)' is not u16, s16, u32 or s32")
+        let bodyCodes = codeTable("body", VehicleBody.self), tyreCodes = codeTable("tyres", TyreType.self), groupCodes = codeTable("group_types", GroupType.self)
+        guard r.problems.isEmpty, let name, let wordOrder, let unitId, let maxAxles, let handshake, let blockAddress, let blockLength else {
+            throw WIMProfileError(file: source, problems: r.problems)
         }
-        let scale = t.has("scale") ? try t.double("scale") : 1
-        guard scale > 0 else { throw fail("key '\(t.path).scale': must be positive") }
-        return RegisterField(
-            address: try t.int("address", in: 0...65535), type: type, scale: scale,
-            count: t.has("count") ? try t.int("count", in: 1...64) : 1, unit: try t.optionalString("unit"))
+        return WIMProfile(
+            name: name, description: description, wordOrder: wordOrder, unitId: unitId, maxAxles: maxAxles, handshake: handshake, magic: magic,
+            faultCodeAddress: faultCode, faultCountAddress: faultCount, blockAddress: blockAddress, blockLength: blockLength, fields: fields,
+            statusBits: statusBits, bodyCodes: bodyCodes, tyreCodes: tyreCodes, groupTypeCodes: groupCodes, source: source)
+    }
+
+    /// A register field: `{ address, type = "u16", scale = 1, count = 1, unit }`.
+    private static func field(_ parent: ConfigReader.Section, _ k: String) -> RegisterField? {
+        let t = parent.section(k)
+        guard t.table != nil else { return nil }
+        t.rejectUnknown(["address", "type", "scale", "count", "unit"])
+        let problemsBefore = t.reader.problems.count
+        let type = RegisterField.ValueType(rawValue: t.oneOf("type", RegisterField.ValueType.allCases.map(\.rawValue), required: false) ?? "u16")
+        let scale = t.double("scale", in: 0...1e9, required: false) ?? 1
+        if scale <= 0 { t.reader.problem(t.key("scale"), "must be positive") }
+        let address = t.int("address", in: 0...65535)
+        let count = t.int("count", in: 1...64, required: false) ?? 1
+        let unit = t.string("unit", required: false)
+        guard t.reader.problems.count == problemsBefore, let type, let address else { return nil }
+        return RegisterField(address: address, type: type, scale: scale, count: count, unit: unit)
     }
 }

@@ -42,13 +42,13 @@ public struct WIMTrace: Sendable, Equatable {
                 var block: [UInt16] = []
                 for word in line.dropFirst(6).split(separator: " ") {
                     guard let v = UInt16(word, radix: 16) else {
-                        throw WIMProfileError(file: source, message: "line \(i + 1): '\(word)' is not a 16-bit hex register")
+                        throw WIMProfileError(file: source, line: i + 1, key: "block", message: "'\(word)' is not a 16-bit hex register")
                     }
                     block.append(v)
                 }
                 t.blocks.append(block)
             } else {
-                throw WIMProfileError(file: source, message: "line \(i + 1): expected '# …' or 'block …'")
+                throw WIMProfileError(file: source, line: i + 1, message: "expected '# …' or 'block …'")
             }
         }
         return t

@@ -1,3 +1,4 @@
+import WeighpointTOML
 import Foundation
 import WeighpointCore
 

@@ -1,3 +1,4 @@
+import WeighpointTOML
 import WeighpointCrypto
 import Foundation
 import WeighpointCapture
@@ -69,7 +70,19 @@ struct SectionParser {
         w.rejectUnknown(["profile", "transport", "unit_id", "poll_interval_ms", "response_timeout_ms", "model", "serial", "accuracy_class", "certificate", "certificate_valid_until"])
         var profile: WIMProfile?
         if let name = w.string("profile") {
-            do { profile = try WIMProfile.load(name.contains("/") ? resolve(name)! : name) } catch { r.problem(w.key("profile"), "\(error)") }
+            do {
+                // A path (as WIMProfile.load tells one from a name) is relative to this file.
+                profile = try WIMProfile.load(name.contains("/") || name.hasSuffix(".toml") ? resolve(name)! : name)
+            } catch {
+                // Not found or unreadable: said at this key. Found but wrong: each problem at its
+                // own line of the register map.
+                if let only = error.problems.first, error.problems.count == 1, only.line == nil {
+                    r.problem(w.key("profile"), only.message)
+                } else {
+                    r.problem(w.key("profile"), "the register map \(error.file) is not usable (\(error.problems.count) problems, listed under it)")
+                    r.add(error.problems)
+                }
+            }
         }
         var transport: ModbusTransport?
         if let t = w.string("transport") {

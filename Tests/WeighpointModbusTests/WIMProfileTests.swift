@@ -66,8 +66,8 @@ import WeighpointCore
     }
 
     @Test(arguments: [
-        ("[profile\nname = 1", "line 1"),
-        ("", "missing table 'profile'"),
+        ("[profile\nname = 1", "x.toml:1: -: TOML syntax, column 9"),
+        ("", "x.toml:-: profile: missing table"),
     ])
     func syntaxAndStructureErrorsNameWhere(text: String, says: String) {
         #expect(throws: WIMProfileError.self) { try WIMProfile.parse(text, source: "x.toml") }
@@ -75,14 +75,14 @@ import WeighpointCore
     }
 
     @Test(arguments: [
-        ("speed = { address = 107, type = \"u16\", scale = 0.01, unit = \"km/h\" }", "speed = { address = 300 }", "key 'record.speed': registers 300–300 lie outside the record block 100–179"),
-        ("speed = { address = 107, type = \"u16\", scale = 0.01, unit = \"km/h\" }", "speed = { address = 108 }", "overlap at register 108"),
-        ("speed = { address = 107, type = \"u16\", scale = 0.01, unit = \"km/h\" }", "speed = { address = 107, type = \"f32\" }", "key 'record.speed.type': 'f32'"),
-        ("word_order = \"high_first\"", "word_order = \"middle\"", "key 'profile.word_order'"),
-        ("spacings = { address = 168, type = \"u16\", count = 11, scale = 10, unit = \"mm\" }", "spacings = { address = 168, count = 5 }", "key 'record.spacings.count': 5, expected 11"),
-        ("kind = \"counter\"", "kind = \"semaphore\"", "key 'handshake.kind'"),
-        ("accel = 1", "accel = 0", "two flags share a bit"),
-        ("rigid = 0", "", "missing key 'codes.body.rigid'"),
+        ("speed = { address = 107, type = \"u16\", scale = 0.01, unit = \"km/h\" }", "speed = { address = 300 }", "generic.toml:38: record.speed: registers 300–300 lie outside the record block 100–179"),
+        ("speed = { address = 107, type = \"u16\", scale = 0.01, unit = \"km/h\" }", "speed = { address = 108 }", "generic.toml:39: record.axle_count: overlaps record.speed at register 108"),
+        ("speed = { address = 107, type = \"u16\", scale = 0.01, unit = \"km/h\" }", "speed = { address = 107, type = \"f32\" }", "generic.toml:38: record.speed.type: 'f32' is not one of u16, s16, u32, s32"),
+        ("word_order = \"high_first\"", "word_order = \"middle\"", "generic.toml:11: profile.word_order: 'middle' is not one of"),
+        ("spacings = { address = 168, type = \"u16\", count = 11, scale = 10, unit = \"mm\" }", "spacings = { address = 168, count = 5 }", "generic.toml:51: record.spacings.count: 5, expected 11"),
+        ("kind = \"counter\"", "kind = \"semaphore\"", "generic.toml:19: handshake.kind: 'semaphore' is not one of"),
+        ("accel = 1", "accel = 0", "generic.toml:55: status_bits: two flags share a bit"),
+        ("rigid = 0", "", "generic.toml:65: codes.body.rigid: missing"),
     ])
     func badProfilesAreRefusedNamingTheKey(original: String, replacement: String, says: String) throws {
         let text = try String(contentsOf: hardware.appendingPathComponent("generic-wim-v1.toml"), encoding: .utf8)
@@ -91,8 +91,27 @@ import WeighpointCore
             _ = try WIMProfile.parse(text.replacingOccurrences(of: original, with: replacement), source: "generic.toml")
             Issue.record("accepted")
         } catch {
-            #expect(error.description.hasPrefix("generic.toml: "))
+            #expect(error.description.hasPrefix("generic.toml:"))
             #expect(error.description.contains(says), "\(error)")
+        }
+    }
+
+    /// One pass names everything wrong, each at its line; a misspelt key is not ignored.
+    @Test func everyProblemIsListedAndUnknownKeysAreRefused() throws {
+        var text = try String(contentsOf: hardware.appendingPathComponent("generic-wim-v1.toml"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "unit_id = 1\n", with: "unit_id = 300\n")
+            .replacingOccurrences(of: "lane = { address = 105, type = \"u16\" }", with: "lane = { adress = 105, type = \"u16\" }")
+            .replacingOccurrences(of: "fault_count = 9", with: "fault_count = 9\nfault_kind = 1")
+        do {
+            _ = try WIMProfile.parse(text, source: "g.toml")
+            Issue.record("accepted")
+        } catch {
+            let lines = error.problems.map(\.description)
+            #expect(lines.contains("g.toml:12: profile.unit_id: 300 is outside 0…247"), "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("g.toml:30: simulator.fault_kind: unknown key") }, "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("g.toml:37: record.lane.adress: unknown key") }, "\(lines)")
+            #expect(lines.contains("g.toml:37: record.lane.address: missing"), "\(lines)")
+            #expect(error.problems.map { $0.line ?? 0 } == error.problems.map { $0.line ?? 0 }.sorted(), "in line order")
         }
     }
 

@@ -1,3 +1,4 @@
+import WeighpointTOML
 import WeighpointCrypto
 import Foundation
 import Logging

@@ -1,3 +1,4 @@
+import WeighpointTOML
 import WeighpointCrypto
 import Foundation
 import Testing
@@ -171,6 +172,18 @@ struct ConfigFixture {
             #expect(error.problems.map(\.key) == ["station.code", "cameras[0].lane", "signing.key"])
             #expect(error.problems.map(\.line) == [1, 21, 50])
         }
+    }
+
+    /// A register map named by path that is wrong: the configuration's key says so, and each of
+    /// the map's own problems is listed at its line in the map's file.
+    @Test func aBrokenRegisterMapListsItsOwnLines() throws {
+        let f = try ConfigFixture()
+        let generic = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Hardware/wim/generic-wim-v1.toml").standardized
+        let map = try String(contentsOf: generic, encoding: .utf8).replacingOccurrences(of: "max_axles = 12", with: "max_axles = 40")
+        try map.write(toFile: f.dir + "/map.toml", atomically: true, encoding: .utf8)
+        let p = f.problems(replacing: 13, with: #"profile = "map.toml""#)
+        #expect(p.first { $0.key == "wim.profile" }?.message.contains("the register map \(f.dir)/map.toml is not usable") == true, "\(p)")
+        #expect(p.contains { $0.file == f.dir + "/map.toml" && $0.line == 13 && $0.key == "profile.max_axles" && $0.message.contains("outside 2…32") }, "\(p)")
     }
 
     @Test func syntaxErrorsNameTheirLine() throws {

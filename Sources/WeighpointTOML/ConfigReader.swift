@@ -1,3 +1,7 @@
+// WeighpointTOML owns reading TOML files (TOMLKit underneath): one collecting reader that names
+// file, line and key for every problem, so the station configuration, calibration files,
+// technician files and WIM register maps all report errors the same way. It may import only
+// TOMLKit.
 import TOMLKit
 
 /// One problem in a configuration file: where (file, line, key) and what.
@@ -7,6 +11,13 @@ public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
     public let key: String
     public let message: String
     public var description: String { "\(file):\(line.map(String.init) ?? "-"): \(key): \(message)" }
+
+    public init(file: String, line: Int?, key: String, message: String) {
+        self.file = file
+        self.line = line
+        self.key = key
+        self.message = message
+    }
 }
 
 /// The configuration could not be used; every problem found is listed, not just the first.
@@ -25,10 +36,10 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 /// TOMLKit does not expose where a key was written, so the text is scanned: table headers,
 /// arrays of tables (counted) and `key =` lines. A key without its own line (an inline table's
 /// member) gets the line of the nearest enclosing key or table found.
-struct TOMLKeyLines {
+public struct TOMLKeyLines {
     private var lines: [String: Int] = [:]
 
-    init(_ text: String) {
+    public init(_ text: String) {
         var current = ""
         var arrayCounts: [String: Int] = [:]
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -54,7 +65,7 @@ struct TOMLKeyLines {
     }
 
     /// The line of `key`, or of its nearest ancestor that has one.
-    func line(of key: String) -> Int? {
+    public func line(of key: String) -> Int? {
         var k = key
         while true {
             if let n = lines[k] { return n }
@@ -75,40 +86,48 @@ extension String {
 
 /// Collects problems while reading typed values; a missing or wrong value yields nil and a
 /// problem naming its key and line, so one pass reports everything wrong with a file.
-final class ConfigReader {
-    let file: String
-    let lines: TOMLKeyLines
-    private(set) var problems: [ConfigProblem] = []
+public final class ConfigReader {
+    public let file: String
+    public let lines: TOMLKeyLines
+    public private(set) var problems: [ConfigProblem] = []
 
-    init(file: String, text: String) {
+    public init(file: String, text: String) {
         self.file = file
         self.lines = TOMLKeyLines(text)
     }
 
-    func problem(_ key: String, _ message: String) {
+    public func problem(_ key: String, _ message: String) {
         problems.append(ConfigProblem(file: file, line: lines.line(of: key), key: key, message: message))
     }
 
     /// Problems found in a file this one names (a technicians file, a profile).
-    func add(_ other: [ConfigProblem]) { problems += other }
+    public func add(_ other: [ConfigProblem]) { problems += other }
 
     /// A section: a table at `key` of `parent`.
-    struct Section {
-        let table: TOMLTable?
-        let path: String
-        let reader: ConfigReader
+    public struct Section {
+        public let table: TOMLTable?
+        public let path: String
+        public let reader: ConfigReader
 
-        func key(_ k: String) -> String { path.isEmpty ? k : "\(path).\(k)" }
-        func has(_ k: String) -> Bool { table?.contains(key: k) ?? false }
+        public init(table: TOMLTable?, path: String, reader: ConfigReader) {
+            self.table = table
+            self.path = path
+            self.reader = reader
+        }
+
+        public func key(_ k: String) -> String { path.isEmpty ? k : "\(path).\(k)" }
+        public func has(_ k: String) -> Bool { table?.contains(key: k) ?? false }
+        /// The keys present, in the file's order.
+        public var keys: [String] { table?.keys ?? [] }
 
         /// Keys present that the reader does not know: a misspelt key must not be ignored silently.
-        func rejectUnknown(_ known: Set<String>) {
+        public func rejectUnknown(_ known: Set<String>) {
             for k in table?.keys ?? [] where !known.contains(k) {
                 reader.problem(key(k), "unknown key (known here: \(known.sorted().joined(separator: ", ")))")
             }
         }
 
-        func section(_ k: String, required: Bool = true) -> Section {
+        public func section(_ k: String, required: Bool = true) -> Section {
             guard let v = table?[k] else {
                 if required && table != nil { reader.problem(key(k), "missing table") }
                 return Section(table: nil, path: key(k), reader: reader)
@@ -120,7 +139,7 @@ final class ConfigReader {
             return Section(table: t, path: key(k), reader: reader)
         }
 
-        func sections(_ k: String) -> [Section] {
+        public func sections(_ k: String) -> [Section] {
             guard let v = table?[k] else { return [] }
             guard let a = v.array else {
                 reader.problem(key(k), "must be an array of tables ([[\(key(k))]])")
@@ -158,30 +177,30 @@ final class ConfigReader {
             return v
         }
 
-        func string(_ k: String, required: Bool = true) -> String? {
+        public func string(_ k: String, required: Bool = true) -> String? {
             typed(k, required: required, what: "a string") { $0.string }
         }
 
-        func strings(_ k: String) -> [String]? {
+        public func strings(_ k: String) -> [String]? {
             typed(k, required: false, what: "an array of strings") { v in
                 guard let a = v.array, a.allSatisfy({ $0.string != nil }) else { return nil }
                 return a.map { $0.string! }
             }
         }
 
-        func bool(_ k: String, required: Bool = true) -> Bool? {
+        public func bool(_ k: String, required: Bool = true) -> Bool? {
             typed(k, required: required, what: "true or false") { $0.bool }
         }
 
-        func int(_ k: String, in range: ClosedRange<Int>, required: Bool = true) -> Int? {
+        public func int(_ k: String, in range: ClosedRange<Int>, required: Bool = true) -> Int? {
             within(k, typed(k, required: required, what: "an integer") { $0.int }, range)
         }
 
-        func double(_ k: String, in range: ClosedRange<Double>, required: Bool = true) -> Double? {
+        public func double(_ k: String, in range: ClosedRange<Double>, required: Bool = true) -> Double? {
             within(k, typed(k, required: required, what: "a number") { $0.double ?? $0.int.map(Double.init) }, range)
         }
 
-        func oneOf(_ k: String, _ allowed: [String], required: Bool = true) -> String? {
+        public func oneOf(_ k: String, _ allowed: [String], required: Bool = true) -> String? {
             guard let s = string(k, required: required) else { return nil }
             guard allowed.contains(s) else {
                 reader.problem(key(k), "'\(s)' is not one of \(allowed.joined(separator: ", "))")
@@ -191,7 +210,7 @@ final class ConfigReader {
         }
     }
 
-    func root(_ text: String) -> Section {
+    public func root(_ text: String) -> Section {
         do {
             return Section(table: try TOMLTable(string: text), path: "", reader: self)
         } catch let e as TOMLParseError {
