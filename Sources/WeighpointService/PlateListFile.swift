@@ -1,5 +1,6 @@
 import Foundation
 import WeighpointCore
+import WeighpointSystem
 
 /// A plate list kept in a file (permits, a watch list): one plate per line, `#` comments.
 public enum PlateListFile {
@@ -44,6 +45,8 @@ public final class WatchedPlateList: @unchecked Sendable {
     private var stamp: (Date?, Int?)
     private var rebuilding = false
     private let onReload: @Sendable (Int, [PlateListFile.Problem]) -> Void
+    /// Rebuilds when woken, one at a time; started at the first change, stopped by `stop`.
+    private var worker: WorkerThread!
 
     /// Builds the first index now. `onReload` hears the entry count and bad lines of each load.
     public init(path: String, onReload: @escaping @Sendable (Int, [PlateListFile.Problem]) -> Void = { _, _ in }) throws(PlateListFileError) {
@@ -53,13 +56,28 @@ public final class WatchedPlateList: @unchecked Sendable {
         let (plates, problems) = try PlateListFile.read(path)
         holder = PlateIndexHolder(PlateIndex(plates))
         onReload(plates.count, problems)
+        worker = WorkerThread(name: "plate-list \((path as NSString).lastPathComponent)") { [self] w in
+            while w.isRunning {
+                if lock.withLock({ rebuilding }) {
+                    if let (plates, problems) = try? PlateListFile.read(path) {
+                        holder.replace(with: PlateIndex(plates))
+                        onReload(plates.count, problems)
+                    }
+                    lock.withLock { rebuilding = false }
+                }
+                w.pause(milliseconds: 60_000)
+            }
+        }
     }
+
+    /// Stops the rebuild thread, waiting for a rebuild under way (at shutdown).
+    public func stop() { worker.stop() }
 
     /// The index to look up in now.
     public var index: PlateIndex { holder.index }
 
     /// Starts a rebuild when the file changed since the last load; returns whether it did.
-    /// The rebuild runs on its own thread; a file that cannot be read keeps the old index.
+    /// The rebuild runs on the list's worker thread; a file that cannot be read keeps the old index.
     @discardableResult
     public func reloadIfChanged() -> Bool {
         let now = WatchedPlateList.stamp(of: path)
@@ -70,13 +88,8 @@ public final class WatchedPlateList: @unchecked Sendable {
             return true
         }
         guard start else { return false }
-        Thread.detachNewThread { [self] in
-            if let (plates, problems) = try? PlateListFile.read(path) {
-                holder.replace(with: PlateIndex(plates))
-                onReload(plates.count, problems)
-            }
-            lock.withLock { rebuilding = false }
-        }
+        worker.start()  // does nothing while it runs
+        worker.wake()
         return true
     }
 

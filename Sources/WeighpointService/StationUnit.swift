@@ -119,8 +119,11 @@ public final class StationUnit: @unchecked Sendable {
     /// Stops taking weighings; pending ones are decided by the caller's final `decideDue(flush:)`.
     public func stopInput() { intake.stop() }
 
-    /// Stops the recogniser's thread (after the last decisions).
-    public func stopRecognition() { recognition?.stop() }
+    /// Stops the recogniser's thread and the watch lists' rebuild threads (after the last decisions).
+    public func stopRecognition() {
+        recognition?.stop()
+        for w in watchLists { w.list.stop() }
+    }
 
     public func stopCameras() { cameras.stop() }
 

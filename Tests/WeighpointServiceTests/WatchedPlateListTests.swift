@@ -36,6 +36,14 @@ final class Reloads: @unchecked Sendable {
         #expect(list.index.matches(for: "京N00001").map(\.kind) == [.exact])
         #expect(list.index.matches(for: "苏A12345").isEmpty)
         #expect(reloads.all.last?.0 == many.count)
+
+        // The next change right after a rebuild is taken too (one worker thread, woken per change),
+        // and stopping waits for it.
+        try "京N00002\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(list.reloadIfChanged())
+        while list.isRebuilding { usleep(1000) }
+        #expect(list.index.matches(for: "京N00002").map(\.kind) == [.exact] && reloads.all.last?.0 == 1)
+        list.stop()
     }
 
     @Test func missingFileIsAnErrorNamingIt() {
