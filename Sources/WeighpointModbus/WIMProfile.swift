@@ -120,12 +120,19 @@ extension WIMProfile {
 
     /// Loads a profile by name (searched as above) or by path (anything containing `/` or ending `.toml`).
     public static func load(_ nameOrPath: String) throws(WIMProfileError) -> WIMProfile {
-        if nameOrPath.contains("/") || nameOrPath.hasSuffix(".toml") { return try load(path: nameOrPath) }
-        for dir in searchDirectories {
-            let path = dir + "/" + nameOrPath + ".toml"
-            if FileManager.default.fileExists(atPath: path) { return try load(path: path) }
+        if isPath(nameOrPath) { return try load(path: nameOrPath) }
+        return try load(path: locate(nameOrPath) { FileManager.default.fileExists(atPath: $0) })
+    }
+
+    /// Whether a profile reference is a path (contains `/` or ends `.toml`) rather than a name.
+    public static func isPath(_ nameOrPath: String) -> Bool { nameOrPath.contains("/") || nameOrPath.hasSuffix(".toml") }
+
+    /// The file of the profile named `name`: the first `NAME.toml` in `searchDirectories` that `exists`.
+    public static func locate(_ name: String, exists: (String) -> Bool) throws(WIMProfileError) -> String {
+        guard let path = searchDirectories.map({ $0 + "/" + name + ".toml" }).first(where: exists) else {
+            throw WIMProfileError(file: name, message: "no profile named '\(name)' in \(searchDirectories.joined(separator: ", "))")
         }
-        throw WIMProfileError(file: nameOrPath, message: "no profile named '\(nameOrPath)' in \(searchDirectories.joined(separator: ", "))")
+        return path
     }
 
     public static func load(path: String) throws(WIMProfileError) -> WIMProfile {

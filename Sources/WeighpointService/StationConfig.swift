@@ -157,19 +157,20 @@ public struct StationConfig: Sendable {
     }
 
     /// Loads and validates; throws `ConfigError` listing every problem with file, line and key.
-    public static func load(path: String) throws(ConfigError) -> StationConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
+    public static func load(path: String, files: any ConfigFiles = LocalConfigFiles()) throws(ConfigError) -> StationConfig {
+        guard let data = files.contents(path) else {
             throw ConfigError(problems: [ConfigProblem(file: path, line: nil, key: "-", message: "cannot read the file")])
         }
-        return try parse(String(decoding: data, as: UTF8.self), file: path)
+        return try parse(String(decoding: data, as: UTF8.self), file: path, files: files)
     }
 
-    public static func parse(_ text: String, file: String) throws(ConfigError) -> StationConfig {
+    /// Validates configuration text; the files it names are read through `files`.
+    public static func parse(_ text: String, file: String, files: any ConfigFiles = LocalConfigFiles()) throws(ConfigError) -> StationConfig {
         let r = ConfigReader(file: file, text: text)
         let root = r.root(text)
         guard root.table != nil else { throw ConfigError(problems: r.problems) }
         root.rejectUnknown(["station", "lanes", "wim", "cameras", "http", "rules", "storage", "signing", "case_system", "console", "calibration", "recognizer"])
-        let p = SectionParser(reader: r, file: file)
+        let p = SectionParser(reader: r, file: file, files: files)
         let station = p.station(root.section("station"))
         let lanes = p.lanes(root)
         let wim = p.wim(root.section("wim"))

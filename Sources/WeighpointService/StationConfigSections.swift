@@ -12,17 +12,28 @@ import WeighpointRecognition
 /// One reader per section of station.toml. Each takes its section, reads and checks its keys
 /// (every problem goes to the shared reader with its line and key) and returns its part of the
 /// configuration; `StationConfig.parse` puts the parts together. Paths are relative to the
-/// file's directory.
+/// file's directory; the files they name are read through `files` only.
 struct SectionParser {
     typealias Section = ConfigReader.Section
     let reader: ConfigReader
     let file: String
     let base: String
+    let files: any ConfigFiles
 
-    init(reader: ConfigReader, file: String) {
+    init(reader: ConfigReader, file: String, files: any ConfigFiles) {
         self.reader = reader
         self.file = file
+        self.files = files
         base = URL(fileURLWithPath: file).deletingLastPathComponent().path
+    }
+
+    /// The text of a file the configuration names, or nil after saying at `key` that it cannot be read.
+    func text(_ path: String, key: String, what: String) -> String? {
+        guard let bytes = files.contents(path) else {
+            reader.problem(key, files.exists(path) ? "cannot read \(what) \(path)" : "\(what) \(path) does not exist")
+            return nil
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     func resolve(_ p: String?) -> String? {
@@ -32,7 +43,7 @@ struct SectionParser {
 
     func mustExist(_ p: String?, key: String, what: String) {
         guard let p else { return }
-        if !FileManager.default.fileExists(atPath: p) { reader.problem(key, "\(what) \(p) does not exist") }
+        if !files.exists(p) { reader.problem(key, "\(what) \(p) does not exist") }
     }
 
     /// [station]
@@ -70,9 +81,12 @@ struct SectionParser {
         w.rejectUnknown(["profile", "transport", "unit_id", "poll_interval_ms", "response_timeout_ms", "model", "serial", "accuracy_class", "certificate", "certificate_valid_until"])
         var profile: WIMProfile?
         if let name = w.string("profile") {
-            do {
-                // A path (as WIMProfile.load tells one from a name) is relative to this file.
-                profile = try WIMProfile.load(name.contains("/") || name.hasSuffix(".toml") ? resolve(name)! : name)
+            do throws(WIMProfileError) {
+                // A path (as WIMProfile.load tells one from a name) is relative to this file; a
+                // name is looked up in the register-map directories.
+                let path = WIMProfile.isPath(name) ? resolve(name)! : try WIMProfile.locate(name, exists: files.exists)
+                guard let bytes = files.contents(path) else { throw WIMProfileError(file: path, message: files.exists(path) ? "cannot read the file" : "no such file") }
+                profile = try WIMProfile.parse(String(decoding: bytes, as: UTF8.self), source: path)
             } catch {
                 // Not found or unreadable: said at this key. Found but wrong: each problem at its
                 // own line of the register map.
@@ -199,7 +213,11 @@ struct SectionParser {
         sg.rejectUnknown(["key", "distinguishing_id"])
         let keyPath = resolve(sg.string("key"))
         if let keyPath {
-            do { _ = try SigningKey.load(path: keyPath) } catch { r.problem(sg.key("key"), "\(error)") }
+            if let pem = files.contents(keyPath) {
+                do { _ = try SigningKey.load(pem: Data(pem), source: keyPath) } catch { r.problem(sg.key("key"), "\(error)") }
+            } else {
+                r.problem(sg.key("key"), "read key \(keyPath): cannot read the file")
+            }
         }
         return StationConfig.Signing(key: keyPath ?? "", distinguishingID: sg.string("distinguishing_id", required: false))
     }
@@ -239,8 +257,8 @@ struct SectionParser {
         let file = resolve(co.string("technicians"))
         var technicians: [Technician] = []
         mustExist(file, key: co.key("technicians"), what: "technicians file")
-        if let file, FileManager.default.fileExists(atPath: file) {
-            do { technicians = try TechnicianFile.load(file) } catch { r.add(error.problems) }
+        if let file, files.exists(file), let text = text(file, key: co.key("technicians"), what: "technicians file") {
+            do { technicians = try TechnicianFile.parse(text, file: file) } catch { r.add(error.problems) }
         }
         var settings = ConsoleSettings(technicians: technicians)
         settings.statusBeforeLogin = co.bool("status_before_login", required: false) ?? false
@@ -258,7 +276,7 @@ struct SectionParser {
         rz.rejectUnknown(["models", "threshold", "detect_sides", "fallback_sides", "edge_search"])
         if root.has("recognizer") || cameras.contains(where: { $0.plates == .recognizer }) {
             let models = resolve(rz.string("models", required: false)) ?? PlateRecognizer.defaultModelsDirectory
-            if !FileManager.default.fileExists(atPath: models + "/SHA256SUMS") {
+            if !files.exists(models + "/SHA256SUMS") {
                 r.problem(root.has("recognizer") ? rz.key("models") : "recognizer", "no plate-recognition models in \(models) (install them with Scripts/install-models)")
             }
             func sizes(_ key: String, _ fallback: [Int], allowEmpty: Bool) -> [Int] {
@@ -284,14 +302,10 @@ struct SectionParser {
         let r = reader
         cal.rejectUnknown(["profile"])
         let calibrationProfile = resolve(cal.string("profile", required: false)) ?? (storage.data + "/calibration.toml")
-        if cal.has("profile") && !FileManager.default.fileExists(atPath: calibrationProfile) {
+        if cal.has("profile") && !files.exists(calibrationProfile) {
             r.problem(cal.key("profile"), "calibration profile \(calibrationProfile) does not exist (leave the key out to start with an empty one in the data directory)")
-        } else if FileManager.default.fileExists(atPath: calibrationProfile) {
-            if let data = FileManager.default.contents(atPath: calibrationProfile) {
-                do { _ = try CalibrationFile.parse(String(decoding: data, as: UTF8.self), file: calibrationProfile, lanes: lanes.map(\.number)) } catch { r.add(error.problems) }
-            } else {
-                r.problem(cal.key("profile"), "cannot read \(calibrationProfile)")
-            }
+        } else if files.exists(calibrationProfile), let text = text(calibrationProfile, key: cal.key("profile"), what: "calibration profile") {
+            do { _ = try CalibrationFile.parse(text, file: calibrationProfile, lanes: lanes.map(\.number)) } catch { r.add(error.problems) }
         }
         return calibrationProfile
     }

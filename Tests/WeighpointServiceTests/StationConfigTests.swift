@@ -159,6 +159,36 @@ struct ConfigFixture {
         }
     }
 
+    /// Parsing reads the files the configuration names only through its file source: with the
+    /// directory's files in memory and the directory gone, the same configuration results, and a
+    /// file missing from the source is a problem at its key.
+    @Test func parsingReadsNamedFilesOnlyThroughItsFileSource() throws {
+        let f = try ConfigFixture()
+        let onDisk = try f.parse(f.lines)
+        var files: [String: [UInt8]] = [:]
+        var dirs: Set<String> = []
+        for name in try FileManager.default.subpathsOfDirectory(atPath: f.dir) {
+            var isDir: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: f.dir + "/" + name, isDirectory: &isDir)
+            if isDir.boolValue { dirs.insert(f.dir + "/" + name) } else { files[f.dir + "/" + name] = Array(FileManager.default.contents(atPath: f.dir + "/" + name)!) }
+        }
+        let map = try WIMProfile.locate("generic-wim-v1") { FileManager.default.fileExists(atPath: $0) }
+        files[map] = Array(FileManager.default.contents(atPath: map)!)
+        try FileManager.default.removeItem(atPath: f.dir)
+        var memory = InMemoryConfigFiles(files, directories: dirs)
+        let text = f.lines.joined(separator: "\n")
+        let inMemory = try StationConfig.parse(text, file: f.dir + "/station.toml", files: memory)
+        #expect(inMemory.wim.profile == onDisk.wim.profile && inMemory.signing.key == onDisk.signing.key && inMemory.rules.permitsFile == onDisk.rules.permitsFile)
+        #expect(inMemory.cameras.map(\.id) == onDisk.cameras.map(\.id) && inMemory.storage.data == onDisk.storage.data)
+        memory.files[f.dir + "/key/key.pem"] = nil
+        do {
+            _ = try StationConfig.parse(text, file: f.dir + "/station.toml", files: memory)
+            Issue.record("parsed without its key")
+        } catch {
+            #expect(error.problems.map(\.key) == ["signing.key"] && error.problems.first?.line == 50, "\(error)")
+        }
+    }
+
     @Test func everyProblemIsListedInLineOrderNotJustTheFirst() throws {
         let f = try ConfigFixture()
         var l = f.lines
