@@ -18,7 +18,8 @@ public final class CameraService: @unchecked Sendable {
     private let lock = NSLock()
     private var stateText = "stopped"
     private var counts = (captured: 0, broken: 0, reopens: 0)
-    private var worker: WorkerThread?
+    /// Made at the first start; holds its owner weakly, so a dropped owner is freed.
+    private lazy var worker = WorkerThread(name: "camera \(device)") { [weak self] w in self?.run(w) }
     private let onEvent: @Sendable (String) -> Void
 
     public init(device: String, ring: FrameRing, width: Int, height: Int, preferred: [PixelFormat] = PixelFormat.allCases, framesPerSecond: Int? = nil, onEvent: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -35,19 +36,11 @@ public final class CameraService: @unchecked Sendable {
     public var state: String { lock.withLock { stateText } }
     public var statistics: (captured: Int, broken: Int, reopens: Int) { lock.withLock { counts } }
 
-    public func start() {
-        let w = lock.withLock { () -> WorkerThread in
-            if let worker { return worker }
-            let w = WorkerThread(name: "camera \(device)") { [self] w in run(w) }
-            worker = w
-            return w
-        }
-        w.start()
-    }
+    public func start() { lock.withLock { worker }.start() }
 
     /// Stops capture and waits for the thread to have closed the device.
     public func stop() {
-        lock.withLock { worker }?.stop()
+        lock.withLock { worker }.stop()
     }
 
     private func run(_ worker: WorkerThread) {

@@ -27,7 +27,12 @@ public final class ConsoleRunner: @unchecked Sendable {
     private let session: ConsoleSession
     private let onEvent: @Sendable (Event) -> Void
     private let lock = NSLock()
-    private var worker: WorkerThread?
+    private var onEnd: @Sendable () -> Void = {}
+    /// Made at the first start; holds its owner weakly, so a dropped runner is freed.
+    private lazy var worker = WorkerThread(name: "console") { [weak self] w in
+        guard let self, loop(w) else { return }
+        lock.withLock { onEnd }()
+    }
 
     public init(transport: any ConsoleTransport, session: ConsoleSession, onEvent: @escaping @Sendable (Event) -> Void) {
         self.transport = transport
@@ -38,18 +43,15 @@ public final class ConsoleRunner: @unchecked Sendable {
     /// Starts the console thread; `onEnd` runs on it when the console ends by itself (standard
     /// input closed), not when stopped.
     public func start(onEnd: @escaping @Sendable () -> Void = {}) {
-        let w = lock.withLock { () -> WorkerThread in
-            if let worker { return worker }
-            let w = WorkerThread(name: "console") { [self] w in if loop(w) { onEnd() } }
-            worker = w
-            return w
-        }
-        w.start()
+        lock.withLock {
+            self.onEnd = onEnd
+            return worker
+        }.start()
     }
 
     /// Stops the console and waits for its thread.
     public func stop() {
-        lock.withLock { worker }?.stop()
+        lock.withLock { worker }.stop()
     }
 
     /// Seconds on the monotonic clock: the session's idle and lockout timers.

@@ -189,7 +189,8 @@ public final class WIMDriver: @unchecked Sendable {
     private let onEvent: @Sendable (WIMEvent) -> Void
     private let lock = NSLock()
     private var lastSequence: UInt64?
-    private var worker: WorkerThread?
+    /// Made at the first start; holds its owner weakly, so a dropped owner is freed.
+    private lazy var worker = WorkerThread(name: "wim-driver") { [weak self] w in self?.run(w) }
 
     /// `lastSequence`: the last sequence already stored, so a restart neither repeats nor skips.
     public init(_ settings: WIMLinkSettings, lastSequence: UInt64? = nil, onEvent: @escaping @Sendable (WIMEvent) -> Void) {
@@ -201,19 +202,11 @@ public final class WIMDriver: @unchecked Sendable {
     /// The last sequence delivered.
     public var deliveredSequence: UInt64? { lock.withLock { lastSequence } }
 
-    public func start() {
-        let w = lock.withLock { () -> WorkerThread in
-            if let worker { return worker }
-            let w = WorkerThread(name: "wim-driver") { [self] w in run(w) }
-            worker = w
-            return w
-        }
-        w.start()
-    }
+    public func start() { lock.withLock { worker }.start() }
 
     /// Stops after the current request; returns when the thread has ended.
     public func stop() {
-        lock.withLock { worker }?.stop()
+        lock.withLock { worker }.stop()
     }
 
     private func run(_ worker: WorkerThread) {

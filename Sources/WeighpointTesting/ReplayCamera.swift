@@ -15,7 +15,8 @@ public final class ReplayCamera: @unchecked Sendable {
     private let dimensions: [(Int, Int)]
     private let interval: Double
     private let lock = NSLock()
-    private var worker: WorkerThread?
+    /// Made at the first start; holds its owner weakly, so a dropped owner is freed.
+    private lazy var worker = WorkerThread(name: "replay \(ring.camera)") { [weak self] w in self?.play(w) }
     /// Sequences to show at given times instead of the loop (a vehicle passing): the frames are
     /// played centred on the time, one per tick.
     private var cues: [(time: Timestamp, frames: [[UInt8]], dimensions: [(Int, Int)])] = []
@@ -31,15 +32,7 @@ public final class ReplayCamera: @unchecked Sendable {
         self.ring = ring
     }
 
-    public func start() {
-        let w = lock.withLock { () -> WorkerThread in
-            if let worker { return worker }
-            let w = WorkerThread(name: "replay \(ring.camera)") { [self] w in play(w) }
-            worker = w
-            return w
-        }
-        w.start()
-    }
+    public func start() { lock.withLock { worker }.start() }
 
     private func play(_ worker: WorkerThread) {
         var i = 0
@@ -103,6 +96,6 @@ public final class ReplayCamera: @unchecked Sendable {
     }
 
     public func stop() {
-        lock.withLock { worker }?.stop()
+        lock.withLock { worker }.stop()
     }
 }
