@@ -175,7 +175,7 @@ extension ConsoleSession {
 
     /// `2026-12-01 16:40:02` (or `16:40:02`) in Beijing time.
     static func beijing(_ t: Timestamp, seconds: Bool = true, date: Bool = true) -> String {
-        let s = Timestamp(microseconds: t.microseconds + 8 * 3_600_000_000).rfc3339(fractionDigits: 0)
+        let s = t.beijingTime()
         let day = s.prefix(10), clock = s.dropFirst(11).prefix(seconds ? 8 : 5)
         return date ? "\(day) \(clock)" : String(clock)
     }

@@ -16,6 +16,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// RFC 3339 UTC with milliseconds, e.g. `2026-11-20T08:00:00.800Z`.
     public var description: String { rfc3339(fractionDigits: 3) }
 
+    /// Beijing time (UTC+8, no daylight saving), as people at a Chinese station read it:
+    /// `2026-12-01 16:40:02` with 0 fraction digits, `2026-12-01 16:40:02.800` with 3.
+    public func beijingTime(fractionDigits: Int = 0) -> String {
+        let s = Timestamp(microseconds: microseconds + 8 * 3_600_000_000).rfc3339(fractionDigits: fractionDigits)
+        let local = s.dropLast()  // the Z
+        return local.prefix(10) + " " + local.dropFirst(11)
+    }
+
     /// RFC 3339 UTC with 0, 3 or 6 fraction digits.
     public func rfc3339(fractionDigits: Int = 3) -> String {
         let us = microseconds

@@ -130,14 +130,10 @@ final class EvidenceCollector: @unchecked Sendable {
     /// speed, axles, gross, limit, overload and ratio, decision.
     func pictureLines(_ d: VehicleDecision) -> [String] {
         let (w, a, front, rear) = (d.weighing, d.assessment, d.front, d.rear)
-        func beijing(_ t: Timestamp) -> String {
-            let s = Timestamp(microseconds: t.microseconds + 8 * 3_600_000_000).rfc3339(fractionDigits: 3)
-            return String(s.dropLast()).replacingOccurrences(of: "T", with: " ")
-        }
         let st = config.station
         let lane = config.lanes.first { $0.number == w.lane }
         var l: [String] = []
-        l.append("时间 \(beijing(w.time)) 北京时间   UTC \(w.time.rfc3339(fractionDigits: 3))")
+        l.append("时间 \(w.time.beijingTime(fractionDigits: 3)) 北京时间   UTC \(w.time.rfc3339(fractionDigits: 3))")
         l.append("站点 \(st.code)\(st.name.map { " \($0)" } ?? "")   \(st.road ?? "") \(st.stake ?? "")   车道 lane \(w.lane)   方向 \(lane?.direction ?? st.direction ?? "-")   设备 \(st.deviceID)")
         let plate = front.map { "\($0.normalized) (\($0.color.rawValue))" } ?? "未识别 unknown"
         l.append("车牌 plate \(plate)\(rear.map { "   挂车 trailer \($0.normalized)" } ?? "")   车速 \(String(format: "%.1f", w.speedKmh)) km/h   轴数 axles \(w.axles.count)")

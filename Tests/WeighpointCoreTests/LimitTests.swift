@@ -98,6 +98,12 @@ import Testing
         #expect(Timestamp(microseconds: -1).description == "1969-12-31T23:59:59.999Z")
     }
 
+    @Test func beijingTimeIsUTCPlusEightAcrossMidnight() {
+        let t = Timestamp(rfc3339: "2026-12-31T16:40:02.800Z")!
+        #expect(t.beijingTime() == "2027-01-01 00:40:02")
+        #expect(t.beijingTime(fractionDigits: 3) == "2027-01-01 00:40:02.800")
+    }
+
     @Test(arguments: ["", "2026-11-20", "2026-11-20T08:00:00", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-11-20T08:00:00.Z", "2026-11-20T08:00:00Zjunk", "2026-11-20T25:00:00Z"])
     func rejectsMalformedTimes(text: String) {
         #expect(Timestamp(rfc3339: text) == nil)
