@@ -98,10 +98,38 @@ final class PendingVehicles: @unchecked Sendable {
 final class PlateReadBuffer: @unchecked Sendable {
     private let lock = NSLock()
     private var reads: [PlateRead] = []
+    /// Per camera and plate text, the time of the latest copy seen.
+    private var lastCopy: [String: Timestamp] = [:]
+    let windowMicroseconds: Int64
 
-    func add(_ r: [PlateRead]) { lock.withLock { reads += r } }
+    init(windowMicroseconds: Int64) { self.windowMicroseconds = windowMicroseconds }
+
+    /// Adds reads; returns how many were copies. Reads of one text from one camera, each within
+    /// the match window of the one before, are one read (the first): a dense run of copies
+    /// cannot outweigh a genuine read in the association.
+    @discardableResult
+    func add(_ r: [PlateRead]) -> Int {
+        lock.withLock {
+            var copies = 0
+            for read in r {
+                let key = read.camera + "\u{0}" + read.normalized
+                if let last = lastCopy[key], abs(read.time.microseconds - last.microseconds) <= windowMicroseconds {
+                    copies += 1
+                } else {
+                    reads.append(read)
+                }
+                if lastCopy[key].map({ read.time > $0 }) ?? true { lastCopy[key] = read.time }
+            }
+            return copies
+        }
+    }
     var all: [PlateRead] { lock.withLock { reads } }
-    func prune(before t: Timestamp) { lock.withLock { reads.removeAll { $0.time < t } } }
+    func prune(before t: Timestamp) {
+        lock.withLock {
+            reads.removeAll { $0.time < t }
+            lastCopy = lastCopy.filter { $0.value.microseconds >= t.microseconds - windowMicroseconds }
+        }
+    }
     /// Reads given to a weighing are spent: a later weighing must not take them again.
     func remove(_ used: Set<PlateRead>) { lock.withLock { reads.removeAll { used.contains($0) } } }
 }

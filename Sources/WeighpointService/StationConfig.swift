@@ -137,6 +137,8 @@ public struct StationConfig: Sendable {
     public var cameras: [CameraConfig]
     /// The unit's HTTP endpoint (host:port): plate reads in, health and metrics out.
     public var httpListen: String
+    /// `[http]` camera_reads_per_second and read_clock_skew_ms: what a pushed read may be.
+    public var readLimits = PlateReadIntake.Limits()
     public var rules: Rules
     public var storage: Storage
     public var signing: Signing
@@ -175,7 +177,7 @@ public struct StationConfig: Sendable {
         let lanes = p.lanes(root)
         let wim = p.wim(root.section("wim"))
         let (cameras, replaySources) = p.cameras(root, lanes: Set(lanes.map(\.number)))
-        let httpListen = p.http(root.section("http"))
+        let (httpListen, readLimits) = p.http(root.section("http"))
         let rules = p.rules(root.section("rules", required: false))
         let storage = p.storage(root.section("storage"))
         let signing = p.signing(root.section("signing"))
@@ -188,6 +190,7 @@ public struct StationConfig: Sendable {
             file: file, station: station, lanes: lanes, wim: wim, cameras: cameras, httpListen: httpListen,
             rules: rules, storage: storage, signing: signing, caseSystem: caseSystem, console: console, recognizer: recognizer, calibrationProfile: calibrationProfile)
         config.replaySources = replaySources
+        config.readLimits = readLimits
         return config
     }
 }

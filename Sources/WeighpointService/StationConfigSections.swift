@@ -172,13 +172,17 @@ struct SectionParser {
         return (cameras, replaySources)
     }
 
-    /// [http] listen = "host:port".
-    func http(_ http: Section) -> String {
+    /// [http] listen = "host:port", and what a pushed plate read may be: reads per second per
+    /// camera (default 5) and how far ahead of the unit's clock its time may be (default 2000 ms).
+    func http(_ http: Section) -> (String, PlateReadIntake.Limits) {
         let r = reader
-        http.rejectUnknown(["listen"])
+        http.rejectUnknown(["listen", "camera_reads_per_second", "read_clock_skew_ms"])
         let httpListen = http.string("listen") ?? ""
         if !httpListen.isEmpty && HostPort(httpListen) == nil { r.problem(http.key("listen"), "'\(httpListen)' is not host:port") }
-        return httpListen
+        var limits = PlateReadIntake.Limits()
+        limits.readsPerSecondPerCamera = http.int("camera_reads_per_second", in: 1...100, required: false) ?? limits.readsPerSecondPerCamera
+        limits.clockSkewMicroseconds = Int64(http.int("read_clock_skew_ms", in: 0...60_000, required: false) ?? 2000) * 1000
+        return (httpListen, limits)
     }
 
     /// [rules]: tolerance, match window, permits, watch lists.

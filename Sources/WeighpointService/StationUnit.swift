@@ -43,7 +43,9 @@ public final class StationUnit: @unchecked Sendable {
     let watchLists: [(name: String, list: WatchedPlateList)]
     /// The delivery client, when a case system is configured (its alarms show in health and metrics).
     public var uplink: Uplink?
-    let reads = PlateReadBuffer()
+    let reads: PlateReadBuffer
+    /// What pushed reads may be (`POST /v1/reads`): bounded, in time, within each camera's rate.
+    public let readIntake: PlateReadIntake
     let vehicles = PendingVehicles()
     let intake: WeighingIntake
     let cameras: UnitCameras
@@ -101,6 +103,11 @@ public final class StationUnit: @unchecked Sendable {
             // Expected time is t + d/v; at 5 km/h (the slowest plausible pass) over d metres.
             abs(c.distanceM) / (5 / 3.6) * 1_000_000 + (c.role == .rear ? 25 / (5 / 3.6) * 1_000_000 : 0)
         }.max() ?? 0)
+        reads = PlateReadBuffer(windowMicroseconds: Int64(config.rules.matchWindowMs) * 1000)
+        var readLimits = config.readLimits
+        // A read older than this could match no weighing still held (see the prune in decideDue).
+        readLimits.maxAgeMicroseconds = maxOffsetMicroseconds + Int64(config.rules.matchWindowMs) * 1000 + 60_000_000
+        readIntake = PlateReadIntake(cameras: Set(config.cameras.map(\.id)), limits: readLimits, clock: clock)
         metrics.describeUnit()
     }
 
@@ -137,8 +144,9 @@ public final class StationUnit: @unchecked Sendable {
 
     /// Adds reads posted by ANPR cameras or a recogniser.
     public func addReads(_ r: [PlateRead]) {
-        reads.add(r)
+        let copies = reads.add(r)
         metrics.add("weighpoint_plate_reads_total", [], Double(r.count))
+        if copies > 0 { metrics.add("weighpoint_plate_read_copies_total", [], Double(copies)) }
     }
 
     public var cameraIDs: Set<String> { Set(config.cameras.map(\.id)) }
@@ -279,6 +287,7 @@ public final class StationUnit: @unchecked Sendable {
     public func health() -> UnitHealth {
         var cams: [String: UnitHealth.Camera] = [:]
         var degraded: [String] = []
+        let suspects = readIntake.suspects(at: clock.now())
         for c in config.cameras {
             let stats = cameras.rings[c.id]!.statistics
             metrics.raise("weighpoint_frames_captured_total", [("camera", c.id)], to: Double(stats.pushed))
@@ -286,6 +295,10 @@ public final class StationUnit: @unchecked Sendable {
             let state = cameras.state(c.id)
             if state.hasPrefix("down") { degraded.append("camera \(c.id)") }
             cams[c.id] = .init(state: state, frames: stats.pushed)
+            if let at = suspects[c.id] {
+                cams[c.id]?.suspect = "reads over \(readIntake.limits.readsPerSecondPerCamera)/s refused, last at \(at)"
+                degraded.append("camera \(c.id) suspect")
+            }
         }
         let wim = intake.state
         if !wim.hasPrefix("connected") { degraded.append("wim") }

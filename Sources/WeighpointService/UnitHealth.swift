@@ -18,6 +18,8 @@ public struct UnitHealth: Sendable, Equatable {
         public var state: String
         /// Frames pushed into its ring since start.
         public var frames: Int
+        /// Set while its pushed reads are being refused for rate (the last minute): why, and since when.
+        public var suspect: String? = nil
     }
 
     public var status: Status
@@ -42,7 +44,9 @@ public struct UnitHealth: Sendable, Equatable {
     public var json: JSONValue {
         .object([
             "status": .string(status.rawValue), "device_id": .string(deviceID), "wim": .string(wim),
-            "cameras": .object(JSONObject(cameras.mapValues { .object(["state": .string($0.state), "frames": .int(Int64($0.frames))]) })),
+            "cameras": .object(JSONObject(cameras.mapValues {
+                .object(["state": .string($0.state), "frames": .int(Int64($0.frames)), "suspect": $0.suspect.map(JSONValue.string) ?? .null])
+            })),
             "store": .string(store), "delivery_backlog": .int(Int64(deliveryBacklog)), "degraded": .array(degraded.map(JSONValue.string)),
             "pending_weighings": .int(Int64(pendingWeighings)), "alarms": .array(alarms.map(JSONValue.string)),
         ])

@@ -85,5 +85,7 @@ extension UnitMetrics {
         describe("weighpoint_wim_gaps_total", "Controller records never seen (sequence gaps).")
         describe("weighpoint_wim_sequence_resets_total", "Times the controller's numbering went back (it restarted or its counter wrapped).")
         describe("weighpoint_plate_reads_total", "Plate reads received.")
+        describe("weighpoint_plate_read_copies_total", "Reads of a text a camera had just sent (within the match window), kept as one read.")
+        describe("weighpoint_reads_refused_total", "Pushed plate reads refused, by reason (json, field, camera, time, plate, too_many, too_large, rate).")
     }
 }

@@ -15,8 +15,9 @@ import Glibc
 ///
 /// `POST /v1/reads` takes one read or an array of reads:
 /// `{"camera":"front-1","time":"2026-11-28T08:00:01.250Z","plate":"苏A12345","color":"yellow","confidence":0.93}`
-/// and answers `202 {"accepted":N}`, or `400 {"error":…}` naming the item and field; a bad batch
-/// is refused whole. `GET /health` answers 200 while the unit can take evidence (status `ok` or
+/// and answers `202 {"accepted":N}`; `400 {"error":…}` naming the item and field, `413` for a
+/// body over 64 KiB, `429` for a camera over its rate (`PlateReadIntake`); a bad batch is
+/// refused whole. `GET /health` answers 200 while the unit can take evidence (status `ok` or
 /// `degraded`, with what is degraded) and 503 when it cannot. `GET /metrics` is Prometheus text.
 public enum UnitHTTP {
     public static func application(
@@ -26,14 +27,24 @@ public enum UnitHTTP {
         @Sendable func json(_ status: HTTPResponse.Status, _ v: JSONValue) -> Response {
             Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: v.canonicalBytes)))
         }
+        let refusals = RefusalLog(logger: unit.log)
         router.post("/v1/reads") { request, _ -> Response in
-            let body = try await request.body.collect(upTo: 1 << 20)
-            switch parseReads(Array(buffer: body), cameras: unit.cameraIDs) {
-            case .success(let reads):
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: unit.readIntake.limits.maxBodyBytes)
+            } catch {
+                unit.metrics.add("weighpoint_reads_refused_total", [("reason", "too_large")])
+                refusals.note("too_large", "body over \(unit.readIntake.limits.maxBodyBytes) bytes")
+                return json(.contentTooLarge, .object(["error": .string("body is over \(unit.readIntake.limits.maxBodyBytes) bytes")]))
+            }
+            switch unit.readIntake.take(Array(buffer: body)) {
+            case .accepted(let reads):
                 unit.addReads(reads)
                 return json(.accepted, .object(["accepted": .int(Int64(reads.count))]))
-            case .failure(let e):
-                return json(.badRequest, .object(["error": .string(e.message)]))
+            case .refused(let status, let reason, let message):
+                unit.metrics.add("weighpoint_reads_refused_total", [("reason", reason)])
+                refusals.note(reason, message)
+                return json(HTTPResponse.Status(code: status), .object(["error": .string(message)]))
             }
         }
         router.get("/health") { _, _ -> Response in
@@ -50,41 +61,28 @@ public enum UnitHTTP {
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "weighpointd"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
     }
+}
 
-    public struct ReadError: Error { public let message: String }
+/// Refused reads logged at most once a minute per reason, with how many were refused since: a
+/// flood must not flood the log too.
+final class RefusalLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last: [String: (at: ContinuousClock.Instant, suppressed: Int)] = [:]
+    let logger: Logger
+    init(logger: Logger) { self.logger = logger }
 
-    /// A plate-read body holds a few reads of short strings: 16 levels and 64 KiB strings are
-    /// far beyond any camera's, and refused before anything is built from them.
-    static let plateReadLimits = JSONLimits(maxBytes: 1 << 20, maxDepth: 16, maxStringBytes: 64 << 10)
-
-    /// Parses a read or an array of reads; every error names the item index and the field.
-    public static func parseReads(_ bytes: [UInt8], cameras: Set<String>) -> Result<[PlateRead], ReadError> {
-        let v: JSONValue
-        do { v = try JSONValue.parse(bytes, limits: plateReadLimits) } catch { return .failure(ReadError(message: "body is not JSON: \(error)")) }
-        let items: [JSONValue]
-        if case .array(let a) = v { items = a } else { items = [v] }
-        var out: [PlateRead] = []
-        for (i, item) in items.enumerated() {
-            func bad(_ field: String, _ m: String) -> Result<[PlateRead], ReadError> { .failure(ReadError(message: "read \(i): \(field): \(m)")) }
-            guard case .object = item else { return bad("-", "must be an object") }
-            guard let camera = item["camera"]?.stringValue else { return bad("camera", "missing or not a string") }
-            guard cameras.contains(camera) else { return bad("camera", "'\(camera)' is not a configured camera (\(cameras.sorted().joined(separator: ", ")))") }
-            guard let t = item["time"]?.stringValue, let time = Timestamp(rfc3339: t) else { return bad("time", "missing or not an RFC 3339 time") }
-            guard let text = item["plate"]?.stringValue, !text.isEmpty else { return bad("plate", "missing or empty") }
-            guard let c = item["color"]?.stringValue, let color = PlateColor(rawValue: c) else {
-                return bad("color", "missing or not one of \(PlateColor.allCases.map(\.rawValue).joined(separator: ", "))")
+    func note(_ reason: String, _ message: String) {
+        let now = ContinuousClock.now
+        let suppressed: Int? = lock.withLock {
+            if let l = last[reason], now - l.at < .seconds(60) {
+                last[reason] = (l.at, l.suppressed + 1)
+                return nil
             }
-            let confidence: Double
-            switch item["confidence"] {
-            case .double(let d)?: confidence = d
-            case .int(let n)?: confidence = Double(n)
-            case nil: confidence = 1
-            default: return bad("confidence", "must be a number")
-            }
-            guard (0...1).contains(confidence) else { return bad("confidence", "\(confidence) is outside 0…1") }
-            out.append(PlateRead(camera: camera, time: time, text: text, color: color, confidence: confidence))
+            defer { last[reason] = (now, 0) }
+            return last[reason]?.suppressed ?? 0
         }
-        return .success(out)
+        guard let suppressed else { return }
+        logger.warning("plate read refused", metadata: ["reason": "\(reason)", "error": "\(message.prefix(300))", "refused_since_last_line": "\(suppressed)"])
     }
 }
 

@@ -58,6 +58,25 @@ import WeighpointJSON
         #expect(try e.unit.store.journaledWeighings().isEmpty)
     }
 
+    /// A dense run of copies of one plate from one camera (every 10 ms over 3 s, so one copy lies
+    /// at the exact expected time) counts as one read, its first: the genuine read 200 ms off the
+    /// expected time names the vehicle, not the flood.
+    @Test func aFloodOfCopiesOfOnePlateCountsAsOneRead() async throws {
+        let e = try EmbeddedUnit()
+        let t = e.clock.now()
+        e.source.weigh(MemoryWeighingSource.truck(seq: 3, lane: 1, time: t))
+        showFrames(e, truckAt: t)
+        let flood = (0..<300).map { i in
+            PlateRead(camera: "front-1", time: t.adding(microseconds: Int64(i) * 10_000), text: "苏E66666", color: .yellow, confidence: 0.99)
+        }
+        e.unit.addReads(Array(flood[..<100]))
+        e.unit.addReads([PlateRead(camera: "front-1", time: t.adding(microseconds: 1_400_000), text: "苏A12345", color: .yellow, confidence: 0.9)])
+        e.unit.addReads(Array(flood[100...]))
+        #expect(await e.advance(milliseconds: 2_100) == 1)
+        #expect(try e.records().first?["plate"]?.stringValue == "苏A12345")
+        #expect(e.unit.metrics.render().contains("weighpoint_plate_read_copies_total 299"))
+    }
+
     @Test func afterASequenceResetTwoWaitingWeighingsWithTheSameNumberAreBothRecorded() async throws {
         let e = try EmbeddedUnit()
         let t = e.clock.now()

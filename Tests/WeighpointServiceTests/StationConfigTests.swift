@@ -242,10 +242,22 @@ struct ConfigFixture {
         }
     }
 
+    /// The intake at 2026-11-28T08:00:02Z, taking reads for front-1 only.
+    func intake(_ limits: PlateReadIntake.Limits = .init()) -> (PlateReadIntake, ManualClock) {
+        let clock = ManualClock(Timestamp(rfc3339: "2026-11-28T08:00:02Z")!)
+        return (PlateReadIntake(cameras: ["front-1"], limits: limits, clock: clock), clock)
+    }
+
+    func refusal(_ outcome: PlateReadIntake.Outcome) -> (status: Int, message: String)? {
+        if case .refused(let status, _, let message) = outcome { return (status, message) }
+        return nil
+    }
+
     @Test func plateReadsAreCheckedFieldByField() {
-        let cams: Set<String> = ["front-1"]
-        let ok = UnitHTTP.parseReads(Array(#"[{"camera":"front-1","time":"2026-11-28T08:00:01.250Z","plate":"苏a12345","color":"yellow","confidence":0.9}]"#.utf8), cameras: cams)
-        #expect((try? ok.get())?.first?.normalized == "苏A12345")
+        let (intake, _) = intake()
+        let ok = intake.take(Array(#"[{"camera":"front-1","time":"2026-11-28T08:00:01.250Z","plate":"苏a12345","color":"yellow","confidence":0.9}]"#.utf8))
+        guard case .accepted(let reads) = ok else { Issue.record("refused: \(ok)"); return }
+        #expect(reads.first?.normalized == "苏A12345" && reads.first?.text == "苏a12345")
         let bad: [(String, String)] = [
             (#"{"camera":"side-9","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"yellow"}"#, "read 0: camera: 'side-9' is not a configured camera"),
             (#"[{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"yellow"},{"camera":"front-1","time":"yesterday","plate":"苏A1","color":"blue"}]"#, "read 1: time:"),
@@ -254,13 +266,47 @@ struct ConfigFixture {
             ("not json", "body is not JSON: line 1, column 1: expected a value, found 'n'"),
             (#"{"camera":"front-1","plate":"苏A12345","plate":"苏B00000"}"#, "body is not JSON: line 1, column 39: key \"plate\" appears twice"),
             (String(repeating: "[", count: 50_000), "body is not JSON: line 1, column 17: nested deeper than 16 levels"),
+            // Plate text is data, bounded: not blank, no control characters, 16 characters or 32 bytes at most.
+            (#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"   ","color":"blue"}"#, "read 0: plate: only whitespace"),
+            (#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"","color":"blue"}"#, "read 0: plate: empty"),
+            (#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A\u000012345","color":"blue"}"#, "read 0: plate: control character U+0"),
+            (#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A1\u200B2345","color":"blue"}"#, "read 0: plate: control character U+200B"),
+            ("{\"camera\":\"front-1\",\"time\":\"2026-11-28T08:00:01Z\",\"plate\":\"\(String(repeating: "A", count: 17))\",\"color\":\"blue\"}", "read 0: plate: 17 characters (17 bytes) is over 16"),
+            ("{\"camera\":\"front-1\",\"time\":\"2026-11-28T08:00:01Z\",\"plate\":\"\(String(repeating: "苏", count: 11))\",\"color\":\"blue\"}", "read 0: plate: 11 characters (33 bytes) is over 16 characters or 32 bytes"),
+            // Times the unit could not use: from the future beyond the skew, or older than any weighing it holds.
+            (#"{"camera":"front-1","time":"2099-01-01T00:00:00Z","plate":"苏A12345","color":"blue"}"#, "read 0: time: 2099-01-01T00:00:00.000Z is ahead of the unit's clock"),
+            (#"{"camera":"front-1","time":"2026-11-28T07:00:00Z","plate":"苏A12345","color":"blue"}"#, "read 0: time: 2026-11-28T07:00:00.000Z is more than 120 s old"),
+            (#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"blue","lane":1}"#, "read 0: lane: unknown field"),
+            ("[]", "no reads"),
+            ("[" + Array(repeating: #"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"blue"}"#, count: 101).joined(separator: ",") + "]", "101 reads in one request is over 100"),
         ]
         for (body, message) in bad {
-            switch UnitHTTP.parseReads(Array(body.utf8), cameras: cams) {
-            case .success: Issue.record("accepted: \(body)")
-            case .failure(let e): #expect(e.message.hasPrefix(message), "\(e.message)")
-            }
+            guard let r = refusal(intake.take(Array(body.utf8))) else { Issue.record("accepted: \(body.prefix(200))"); continue }
+            #expect(r.status == 400 && r.message.hasPrefix(message), "\(r.message)")
         }
+        // Invalid UTF-8 inside the plate string.
+        let invalid = Array(#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A"#.utf8) + [0xFF, 0xFE] + Array(#"","color":"blue"}"#.utf8)
+        #expect(refusal(intake.take(invalid))?.message.contains("not valid UTF-8") == true)
+        #expect(refusal(intake.take(Array(repeating: 0x20, count: 70_000)))?.status == 413)
+    }
+
+    /// Above its rate a camera's reads get 429 and it is suspect for a minute; a second later it
+    /// may send again. Refused reads are not counted against the rate.
+    @Test func aCameraOverItsRateIsRefusedAndSuspect() {
+        let (intake, clock) = intake()
+        func read(_ plate: String) -> [UInt8] { Array(#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"\#(plate)","color":"blue"}"#.utf8) }
+        for i in 0..<5 {
+            #expect(refusal(intake.take(read("苏A1234\(i)"))) == nil)
+            #expect(refusal(intake.take(read("   ")))?.status == 400)
+        }
+        // Five taken, five refused as blank (not counted): the next good one is the sixth.
+        let over = refusal(intake.take(read("苏A99999")))
+        #expect(over?.status == 429 && over?.message.hasPrefix("camera 'front-1': 6 reads in one second is over its 5") == true, "\(String(describing: over))")
+        #expect(intake.suspects(at: clock.now()).keys.sorted() == ["front-1"])
+        clock.advance(milliseconds: 1001)
+        if case .refused(let status, _, let m) = intake.take(read("苏A99999")) { Issue.record("refused after a second: \(status) \(m)") }
+        clock.advance(milliseconds: 60_000)
+        #expect(intake.suspects(at: clock.now()).isEmpty)
     }
 
     @Test func metricsAreExposedInThePrometheusTextFormat() {
