@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.33.0"),
     ],
     targets: [
         // C system libraries. Each module map includes the real header plus a small shim header
@@ -110,6 +111,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
 
@@ -171,9 +174,11 @@ let package = Package(
             resources: [.copy("Scenarios")]),
         .testTarget(
             name: "WeighpointServiceTests",
-            dependencies: ["WeighpointTOML", 
-                "WeighpointJSON", "WeighpointService", "WeighpointTesting", "WeighpointEvidence", "WeighpointCrypto", "WeighpointCore", "WeighpointModbus", "WeighpointConsole", "WeighpointRecognition",
+            dependencies: [
+                "WeighpointTOML", "WeighpointJSON", "WeighpointService", "WeighpointTesting", "WeighpointEvidence", "WeighpointCrypto", "WeighpointCore", "WeighpointModbus",
+                "WeighpointConsole", "WeighpointRecognition",
                 .product(name: "Logging", package: "swift-log"), .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(
             name: "WeighpointUplinkTests",

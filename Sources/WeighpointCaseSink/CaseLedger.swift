@@ -1,5 +1,5 @@
 import WeighpointEvidence
-import WeighpointCrypto
+import WeighpointCore
 import WeighpointCrypto
 import Foundation
 import WeighpointSystem
@@ -8,12 +8,12 @@ import Glibc
 import WeighpointJSON
 
 /// The receiving side of delivery: what a case system keeps. Verifies each record's signature
-/// with a trusted key, its chain per device and its images; stores what passes in the unit's
-/// own layout (one directory per device, so `weighpoint verify` checks it), deduplicates by
-/// (device, sequence) and refuses a different body under a known key.
+/// with a key registered for its device, its chain per device and its images; stores what
+/// passes in the unit's own layout (one directory per device, so `weighpoint verify` checks it),
+/// deduplicates by (device, sequence) and refuses a different body under a known key.
 public final class CaseLedger: @unchecked Sendable {
     public let directory: String
-    private let trusted: [String: SigningKey]
+    public let registry: any DeviceKeyRegistry
     private let lock = NSLock()
     private var databases: [String: DatabaseQueue] = [:]
 
@@ -28,20 +28,12 @@ public final class CaseLedger: @unchecked Sendable {
         case rejected(String)
     }
 
-    /// `trustedKeys`: public keys of the units allowed to deliver.
-    public init(directory: String, trustedKeys: [SigningKey]) throws {
+    /// `registry`: which keys may sign for which device.
+    public init(directory: String, registry: any DeviceKeyRegistry) throws {
         self.directory = directory
-        var t: [String: SigningKey] = [:]
-        for k in trustedKeys { t[try k.keyID()] = k }
-        trusted = t
+        self.registry = registry
         try FileManager.default.createDirectory(atPath: directory + "/incoming", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: directory + "/devices", withIntermediateDirectories: true)
-    }
-
-    /// Loads every `.pem` public key in a directory.
-    public static func keys(in dir: String) throws -> [SigningKey] {
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".pem") }.sorted()
-        return try files.map { try SigningKey.load(path: dir + "/" + $0) }
     }
 
     // MARK: Images
@@ -75,7 +67,15 @@ public final class CaseLedger: @unchecked Sendable {
     }
 
     private func acceptLocked(_ e: RecordEnvelope) throws -> Outcome {
-        guard let key = trusted[e.keyID] else { return .rejected("key \(e.keyID.prefix(16))… is not trusted by this receiver") }
+        // The device id names a directory: checked before anything is built from it.
+        guard DeviceID.isValid(e.deviceID) else {
+            return .rejected("device id \(String(reflecting: String(e.deviceID.prefix(80)))) is not a device id (\(DeviceID.rule))")
+        }
+        let registered = registry.keys(for: e.deviceID)
+        guard !registered.isEmpty else { return .rejected("key \(e.keyID.prefix(16))… is not trusted: device \(e.deviceID) is not registered with this receiver") }
+        guard let key = registered.first(where: { (try? $0.keyID()) == e.keyID }) else {
+            return .rejected("key \(e.keyID.prefix(16))… is not trusted for device \(e.deviceID): it is not registered for it")
+        }
         let verifier = e.algorithm == .sm2 ? try SigningKey.load(pem: Data(try key.publicKeyPEM().utf8), source: "trusted key", distinguishingID: e.distinguishingID ?? defaultSM2DistinguishingID) : key
         guard verifier.verify(e.signature, over: e.body) else { return .rejected("signature does not verify") }
         guard let json = parseJSON(e.body), case .object(let o) = json, JSONValue.object(o).canonicalBytes == e.body else {
@@ -85,7 +85,6 @@ public final class CaseLedger: @unchecked Sendable {
         guard fields.deviceID == e.deviceID, fields.seq == e.seq else {
             return .rejected("envelope says device \(e.deviceID) seq \(e.seq), the signed record says otherwise")
         }
-        guard !e.deviceID.isEmpty, !e.deviceID.contains("/"), !e.deviceID.hasPrefix(".") else { return .rejected("device id unusable as a name") }
         let hash = try Digest.hexDigest(of: e.body)
         let receipt = "ack-\(e.deviceID)-\(e.seq)-\(hash.prefix(16))"
         let db = try database(for: e.deviceID, key: key)
@@ -165,19 +164,25 @@ public final class CaseLedger: @unchecked Sendable {
         return db
     }
 
-    /// Every record held: device, sequence, decision, plate, when it was received.
+    /// Every record held: device, sequence, decision, plate, when it was received. A directory
+    /// under `devices/` that is not a device's (a stray name, no database) is left out, not an
+    /// error: `verify` names it.
     public static func list(_ directory: String) throws -> [(device: String, seq: Int64, decision: String, plate: String?, receivedAt: String)] {
         var out: [(String, Int64, String, String?, String)] = []
-        for device in try FileManager.default.contentsOfDirectory(atPath: directory + "/devices").sorted() {
-            let archive = try EvidenceArchive(directory: directory + "/devices/" + device)
-            for r in try archive.records() { out.append((device, r.seq, r.decision, r.plate, r.acknowledgedAt ?? "")) }
+        for device in try FileManager.default.contentsOfDirectory(atPath: directory + "/devices").sorted() where DeviceID.isValid(device) {
+            guard let archive = try? EvidenceArchive(directory: directory + "/devices/" + device), let records = try? archive.records() else { continue }
+            for r in records { out.append((device, r.seq, r.decision, r.plate, r.acknowledgedAt ?? "")) }
         }
         return out
     }
 
-    /// Verifies everything held, per device (as `weighpoint verify` does).
+    /// Verifies everything held, per device (as `weighpoint verify` does); a directory that is
+    /// not a device's is a problem named, not a failure of the whole.
     public static func verify(_ directory: String) -> [ChainProblem] {
         let devices = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/devices")) ?? []).sorted()
-        return devices.flatMap { EvidenceStore.verifyDirectory(directory + "/devices/" + $0) }
+        return devices.flatMap { d -> [ChainProblem] in
+            guard DeviceID.isValid(d) else { return [ChainProblem(chain: "devices/" + String(reflecting: d), seq: nil, message: "not a device id (\(DeviceID.rule))")] }
+            return EvidenceStore.verifyDirectory(directory + "/devices/" + d)
+        }
     }
 }

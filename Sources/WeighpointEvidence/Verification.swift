@@ -11,6 +11,12 @@ public struct ChainProblem: Sendable, CustomStringConvertible, Equatable {
     public let seq: Int64?
     public let message: String
     public var description: String { "\(chain)\(seq.map { " #\($0)" } ?? ""): \(message)" }
+
+    public init(chain: String, seq: Int64?, message: String) {
+        self.chain = chain
+        self.seq = seq
+        self.message = message
+    }
 }
 
 /// Verifies chains of signed canonical bodies; shared by the store's startup check and

@@ -139,6 +139,8 @@ public struct StationConfig: Sendable {
     public var httpListen: String
     /// `[http]` camera_reads_per_second and read_clock_skew_ms: what a pushed read may be.
     public var readLimits = PlateReadIntake.Limits()
+    /// `[http]` max_connections, max_connections_per_address, header_timeout_s, request_timeout_s.
+    public var connectionLimits = ConnectionGuard.Limits()
     public var rules: Rules
     public var storage: Storage
     public var signing: Signing
@@ -177,7 +179,7 @@ public struct StationConfig: Sendable {
         let lanes = p.lanes(root)
         let wim = p.wim(root.section("wim"))
         let (cameras, replaySources) = p.cameras(root, lanes: Set(lanes.map(\.number)))
-        let (httpListen, readLimits) = p.http(root.section("http"))
+        let (httpListen, readLimits, connectionLimits) = p.http(root.section("http"))
         let rules = p.rules(root.section("rules", required: false))
         let storage = p.storage(root.section("storage"))
         let signing = p.signing(root.section("signing"))
@@ -191,6 +193,7 @@ public struct StationConfig: Sendable {
             rules: rules, storage: storage, signing: signing, caseSystem: caseSystem, console: console, recognizer: recognizer, calibrationProfile: calibrationProfile)
         config.replaySources = replaySources
         config.readLimits = readLimits
+        config.connectionLimits = connectionLimits
         return config
     }
 }

@@ -54,8 +54,8 @@ struct SectionParser {
             name: s.string("name", required: false), road: s.string("road", required: false), stake: s.string("stake", required: false),
             direction: s.string("direction", required: false),
             latitude: s.double("latitude", in: -90...90, required: false), longitude: s.double("longitude", in: -180...180, required: false))
-        if let id = s.string("device_id", required: false), id.isEmpty || id.contains(where: { $0 == "/" || $0 == " " }) {
-            s.reader.problem(s.key("device_id"), "must be non-empty without '/' or spaces (it names the device in every record)")
+        if let id = s.string("device_id", required: false), !DeviceID.isValid(id) {
+            s.reader.problem(s.key("device_id"), "must be \(DeviceID.rule) (it names the device in every record and its directory at the case system)")
         }
         return station
     }
@@ -174,15 +174,23 @@ struct SectionParser {
 
     /// [http] listen = "host:port", and what a pushed plate read may be: reads per second per
     /// camera (default 5) and how far ahead of the unit's clock its time may be (default 2000 ms).
-    func http(_ http: Section) -> (String, PlateReadIntake.Limits) {
+    /// Connections: at most max_connections (256, and below the descriptor limit) in all and
+    /// max_connections_per_address (32) from one address; a request head within header_timeout_s
+    /// (10), the whole request within request_timeout_s (30).
+    func http(_ http: Section) -> (String, PlateReadIntake.Limits, ConnectionGuard.Limits) {
         let r = reader
-        http.rejectUnknown(["listen", "camera_reads_per_second", "read_clock_skew_ms"])
+        http.rejectUnknown(["listen", "camera_reads_per_second", "read_clock_skew_ms", "max_connections", "max_connections_per_address", "header_timeout_s", "request_timeout_s"])
         let httpListen = http.string("listen") ?? ""
         if !httpListen.isEmpty && HostPort(httpListen) == nil { r.problem(http.key("listen"), "'\(httpListen)' is not host:port") }
         var limits = PlateReadIntake.Limits()
         limits.readsPerSecondPerCamera = http.int("camera_reads_per_second", in: 1...100, required: false) ?? limits.readsPerSecondPerCamera
         limits.clockSkewMicroseconds = Int64(http.int("read_clock_skew_ms", in: 0...60_000, required: false) ?? 2000) * 1000
-        return (httpListen, limits)
+        var connections = ConnectionGuard.Limits()
+        connections.maxConnections = http.int("max_connections", in: 8...65_536, required: false) ?? connections.maxConnections
+        connections.maxConnectionsPerAddress = http.int("max_connections_per_address", in: 1...65_536, required: false) ?? connections.maxConnectionsPerAddress
+        if let s = http.double("header_timeout_s", in: 0.1...300, required: false) { connections.headerTimeout = .milliseconds(Int64(s * 1000)) }
+        if let s = http.double("request_timeout_s", in: 0.1...600, required: false) { connections.requestTimeout = .milliseconds(Int64(s * 1000)) }
+        return (httpListen, limits, connections)
     }
 
     /// [rules]: tolerance, match window, permits, watch lists.

@@ -86,6 +86,8 @@ extension UnitMetrics {
         describe("weighpoint_wim_sequence_resets_total", "Times the controller's numbering went back (it restarted or its counter wrapped).")
         describe("weighpoint_plate_reads_total", "Plate reads received.")
         describe("weighpoint_plate_read_copies_total", "Reads of a text a camera had just sent (within the match window), kept as one read.")
+        describe("weighpoint_http_connections_closed_total", "HTTP connections the unit closed, by reason (refused_total, refused_address: over a connection limit; header_timeout, request_timeout: too slow).")
+        describe("weighpoint_http_connections_max", "Connections the HTTP listener holds at most (max_connections, lowered to fit the descriptor limit).")
         describe("weighpoint_reads_refused_total", "Pushed plate reads refused, by reason (json, field, camera, time, plate, too_many, too_large, rate).")
     }
 }

@@ -57,8 +57,15 @@ public enum UnitHTTP {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: unit.metrics.render())))
         }
+        let connections = ConnectionGuard(limits: unit.config.connectionLimits) { event in
+            unit.metrics.add("weighpoint_http_connections_closed_total", [("reason", event)])
+            refusals.note("connection_" + event, "connection closed: \(event)")
+        }
+        unit.metrics.set("weighpoint_http_connections_max", [], Double(connections.effectiveMaxConnections))
         return Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "weighpointd"),
+            router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [connections.handler()])),
+            configuration: .init(address: .hostname(host, port: port), serverName: "weighpointd"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
     }
 }

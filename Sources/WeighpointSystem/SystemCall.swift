@@ -38,3 +38,13 @@ public enum SystemCall {
         }
     }
 }
+
+/// Limits the kernel puts on this process.
+public enum ProcessLimits {
+    /// The soft limit on open file descriptors (RLIMIT_NOFILE), or nil if it cannot be read.
+    public static var openFiles: Int? {
+        var r = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &r) == 0 else { return nil }
+        return r.rlim_cur == rlim_t.max ? Int.max : Int(clamping: r.rlim_cur)  // RLIM_INFINITY
+    }
+}

@@ -129,12 +129,13 @@ public final class EmbeddedUnit: @unchecked Sendable {
     /// The configuration file the unit runs on.
     public var configPath: String { directory + "/station.toml" }
 
-    /// A started unit. `extraConfig` is appended to its station.toml.
-    public init(start: Timestamp = Timestamp(rfc3339: "2026-12-01T08:00:00Z")!, extraConfig: String = "") throws {
+    /// A started unit. `extraConfig` is appended to its station.toml; `http` is the body of its
+    /// `[http]` section.
+    public init(start: Timestamp = Timestamp(rfc3339: "2026-12-01T08:00:00Z")!, http: String = #"listen = "127.0.0.1:0""#, extraConfig: String = "") throws {
         directory = NSTemporaryDirectory() + "wp-embedded-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory + "/frames", withIntermediateDirectories: true)
         _ = try SigningKey.generate(.ed25519).write(to: directory + "/key")
-        try Self.config(extraConfig).write(toFile: directory + "/station.toml", atomically: true, encoding: .utf8)
+        try Self.config(extraConfig, http: http).write(toFile: directory + "/station.toml", atomically: true, encoding: .utf8)
         clock = ManualClock(start)
         source = MemoryWeighingSource(profile: try StationConfig.load(path: directory + "/station.toml").wim.profile)
         try startUnit()
@@ -197,7 +198,7 @@ public final class EmbeddedUnit: @unchecked Sendable {
     /// Records in the store, oldest first, as JSON.
     public func records() throws -> [JSONValue] { try unit.store.records().compactMap(\.json) }
 
-    static func config(_ extra: String) -> String {
+    static func config(_ extra: String, http: String) -> String {
         """
         [station]
         code = "E-1"
@@ -231,7 +232,7 @@ public final class EmbeddedUnit: @unchecked Sendable {
         post_window_s = 0.1
 
         [http]
-        listen = "127.0.0.1:0"
+        \(http)
 
         [rules]
         match_window_ms = 800

@@ -22,7 +22,7 @@ struct CaseSinkCommand: AsyncParsableCommand {
         @Option(help: "The receiver's private key (PEM).") var tlsKey: String?
         @Option(help: "CA that client certificates must chain to (PEM).") var clientCa: String?
         @Flag(help: "Serve plain HTTP without TLS (debugging only; units expect https).") var plainHttp = false
-        @Option(help: "Directory of trusted unit public keys (*.pem).") var trust: String
+        @Option(help: "Directory of unit public keys by device: DEVICE_ID.pem (and DEVICE_ID.LABEL.pem for a device's earlier key).") var trust: String
         @Option(help: "Also require this bearer token (Authorization: Bearer …).") var token: String?
         @Option(help: "Where received records and images are kept.") var data: String
 
@@ -36,12 +36,14 @@ struct CaseSinkCommand: AsyncParsableCommand {
                 tls = SinkTLS(certificatePath: tlsCert, keyPath: tlsKey, clientCAPath: clientCa)
             }
             do {
-                let keys = try CaseLedger.keys(in: trust)
-                guard !keys.isEmpty else { throw ValidationError("no *.pem public keys in \(trust)") }
-                let ledger = try CaseLedger(directory: data, trustedKeys: keys)
+                let registry = DeviceKeyDirectory(directory: trust)
+                let (devices, problems) = registry.inventory()
+                for p in problems { printError("weighpoint-case-sink: skipped \(p)") }
+                guard !devices.isEmpty else { throw ValidationError("no DEVICE_ID.pem public keys in \(trust)") }
+                let ledger = try CaseLedger(directory: data, registry: registry)
                 let scheme = tls == nil ? "http" : "https"
                 let app = try CaseSink.application(host: address.host, port: address.port, tls: tls, ledger: ledger, bearerToken: token) { bound in
-                    printError("case-sink listening on \(scheme)://\(address.host):\(bound), trusting \(keys.count) unit key(s), data in \(data)")
+                    printError("case-sink listening on \(scheme)://\(address.host):\(bound), \(devices.count) device(s) registered (\(devices.values.reduce(0, +)) key(s)), data in \(data)")
                 }
                 try await app.runService()
             } catch let e as ValidationError {

@@ -35,7 +35,7 @@ struct DeliveryBench: AsyncParsableCommand {
         print("delivery bench: backlog of \(records) records × \(images) images × \(imageSize) bytes (\(format(megabytes, 1)) MB), mutual TLS on loopback")
 
         func sink(_ name: String) async throws -> (Task<Void, Error>, Int) {
-            let ledger = try CaseLedger(directory: base + "/" + name, trustedKeys: [key])
+            let ledger = try CaseLedger(directory: base + "/" + name, registry: FixedDeviceKeys([store.identity.deviceID: [key]]))
             let port = BoundPort()
             let app = try CaseSink.application(
                 host: "127.0.0.1", port: 0, tls: SinkTLS(certificatePath: pki + "/server.pem", keyPath: pki + "/server.key", clientCAPath: pki + "/ca.pem"),

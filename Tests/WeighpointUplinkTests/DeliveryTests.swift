@@ -156,6 +156,89 @@ import WeighpointUplink
         await sink.stop()
     }
 
+    /// A key registered for one device cannot sign for another: unit A's key on a record for
+    /// device B is refused, and B's own records are accepted afterwards from seq 1.
+    @Test func aKeyIsBoundToItsDevice() async throws {
+        let pki = try TestPKI()
+        let keyA = try SigningKey.generate(.sm2), keyB = try SigningKey.generate(.p256)
+        var idB = unitIdentity
+        idB.deviceID = "WP-UNIT-8"
+        let registry = FixedDeviceKeys([unitIdentity.deviceID: [keyA], idB.deviceID: [keyB]])
+        let sink = try await RunningSink(pki: pki, data: tmp("sink"), trust: [], registry: registry)
+        let forged = try unitStore(tmp("forged"), key: keyA, count: 1, identity: idB)
+        let up = try uplink(forged, pki, url: sink.url)
+        await #expect(throws: DeliveryError.self) { try await up.drain() }
+        #expect(up.alarms.first?.contains("is not trusted for device WP-UNIT-8") == true, "\(up.alarms)")
+        await up.shutdown()
+        let real = try unitStore(tmp("real"), key: keyB, count: 2, identity: idB)
+        let up2 = try uplink(real, pki, url: sink.url)
+        #expect(try await up2.drain() == 2)
+        await up2.shutdown()
+        #expect(try CaseLedger.list(sink.ledger.directory).map { "\($0.device) \($0.seq)" } == ["WP-UNIT-8 1", "WP-UNIT-8 2"])
+        #expect(CaseLedger.verify(sink.ledger.directory).isEmpty)
+        await sink.stop()
+    }
+
+    /// Hands a record's images to the ledger, as `PUT /v1/evidence/{sha256}` would.
+    func putImages(of r: StoredRecord, from store: EvidenceStore, to ledger: CaseLedger) throws {
+        for img in try store.images(of: r.seq) {
+            let path = img.path.hasPrefix("/") ? img.path : store.directory + "/" + img.path
+            #expect(try ledger.storeImage(sha256: img.sha256, bytes: Array(try Data(contentsOf: URL(fileURLWithPath: path)))))
+        }
+    }
+
+    /// Device ids are checked before any path is made from them; a stray directory left under
+    /// `devices/` is named by verify and does not break listing.
+    @Test func deviceIDsAreCheckedBeforeTheyNameADirectory() throws {
+        let key = try SigningKey.generate(.ed25519)
+        let dir = tmp("ledger")
+        let ledger = try CaseLedger(directory: dir, registry: FixedDeviceKeys([unitIdentity.deviceID: [key]]))
+        let store = try unitStore(tmp("unit"), key: key, count: 1)
+        let r = try #require(try store.records().first)
+        for bad in ["WP\u{0}UNIT-7", "../WP-UNIT-7", ".hidden", "-x", "WP UNIT", "苏A", String(repeating: "A", count: 65), ""] {
+            let outcome = ledger.accept(RecordEnvelope(record: r, deviceID: bad, distinguishingID: store.distinguishingID))
+            guard case .rejected(let why) = outcome else { Issue.record("\(bad.debugDescription): \(outcome)"); continue }
+            #expect(why.contains("is not a device id"), "\(why)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/devices").isEmpty)
+        try putImages(of: r, from: store, to: ledger)
+        if case .rejected(let why) = ledger.accept(RecordEnvelope(record: r, deviceID: unitIdentity.deviceID, distinguishingID: store.distinguishingID)) {
+            Issue.record("the unit's own id was refused: \(why)")
+        }
+        try FileManager.default.createDirectory(atPath: dir + "/devices/stray dir", withIntermediateDirectories: true)
+        #expect(try CaseLedger.list(dir).map(\.seq) == [1])
+        #expect(CaseLedger.verify(dir).map(\.message) == ["not a device id (\(DeviceID.rule))"])
+    }
+
+    /// The registry directory: DEVICE_ID.pem, DEVICE_ID.LABEL.pem for an earlier key of the same
+    /// device; files that are not keys or not named for a device are reported and skipped.
+    @Test func theKeyDirectoryHoldsEachDevicesKeys() throws {
+        let dir = tmp("trust")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let old = try SigningKey.generate(.sm2), new = try SigningKey.generate(.sm2), other = try SigningKey.generate(.sm2)
+        try (try new.publicKeyPEM()).write(toFile: dir + "/WP-UNIT-7.pem", atomically: true, encoding: .utf8)
+        try (try old.publicKeyPEM()).write(toFile: dir + "/WP-UNIT-7.2026-06.pem", atomically: true, encoding: .utf8)
+        try (try other.publicKeyPEM()).write(toFile: dir + "/WP-UNIT-77.pem", atomically: true, encoding: .utf8)
+        try "not a key".write(toFile: dir + "/WP-UNIT-9.pem", atomically: true, encoding: .utf8)
+        try (try other.publicKeyPEM()).write(toFile: dir + "/bad id.pem", atomically: true, encoding: .utf8)
+        let registry = DeviceKeyDirectory(directory: dir)
+        #expect(Set(try registry.keys(for: "WP-UNIT-7").map { try $0.keyID() }) == Set([try old.keyID(), try new.keyID()]))
+        #expect(try registry.keys(for: "WP-UNIT-77").map { try $0.keyID() } == [try other.keyID()])
+        #expect(registry.keys(for: "../WP-UNIT-7").isEmpty && registry.keys(for: "WP-UNIT-9").isEmpty)
+        let (devices, problems) = registry.inventory()
+        #expect(devices == ["WP-UNIT-7": 2, "WP-UNIT-77": 1], "\(devices)")
+        #expect(problems.count == 2 && problems.contains { $0.hasSuffix("bad id.pem: 'bad id' is not a device id") } && problems.contains { $0.contains("WP-UNIT-9.pem") }, "\(problems)")
+        // A record signed with the device's earlier key is still taken.
+        let ledger = try CaseLedger(directory: tmp("ledger"), registry: registry)
+        let store = try unitStore(tmp("unit"), key: old, count: 1)
+        let r = try #require(try store.records().first)
+        try putImages(of: r, from: store, to: ledger)
+        guard case .accepted = ledger.accept(RecordEnvelope(record: r, deviceID: unitIdentity.deviceID, distinguishingID: store.distinguishingID)) else {
+            Issue.record("a record under the device's earlier key was not accepted")
+            return
+        }
+    }
+
     @Test func aUnitRestartedMidBacklogResumes() async throws {
         let pki = try TestPKI()
         let key = try SigningKey.generate(.sm2)

@@ -53,8 +53,9 @@ final class RunningSink: @unchecked Sendable {
     let ledger: CaseLedger
     let faults: SinkFaults
 
-    init(pki: TestPKI, data: String, trust: [SigningKey], port: Int = 0, token: String? = nil) async throws {
-        let ledger = try CaseLedger(directory: data, trustedKeys: trust)
+    /// `trust`: keys registered for `device` (the test unit's, unless told).
+    init(pki: TestPKI, data: String, trust: [SigningKey], device: String = unitIdentity.deviceID, registry: (any DeviceKeyRegistry)? = nil, port: Int = 0, token: String? = nil) async throws {
+        let ledger = try CaseLedger(directory: data, registry: registry ?? FixedDeviceKeys([device: trust]))
         let faults = SinkFaults()
         let portBox = PortBox()
         let app = try CaseSink.application(

@@ -1,0 +1,57 @@
+import Foundation
+import WeighpointCore
+import WeighpointCrypto
+
+/// Which public keys may sign records for which device. A record is accepted only under a key
+/// registered for its `device_id`: unit A's key cannot put records into device B's chain.
+public protocol DeviceKeyRegistry: Sendable {
+    /// The keys registered for `device` (a valid device id); empty when it is not registered.
+    func keys(for device: String) -> [SigningKey]
+}
+
+/// Keys in a directory, one file per key: `<device_id>.pem`, and `<device_id>.<label>.pem` for
+/// further keys of the same device (the one it used before a key change, while its records are
+/// still arriving). Read at each lookup, so a device registered while the receiver runs is
+/// taken at once; a file that is not a public key is skipped and said by `problems`.
+public struct DeviceKeyDirectory: DeviceKeyRegistry {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    public func keys(for device: String) -> [SigningKey] {
+        guard DeviceID.isValid(device) else { return [] }
+        return files(of: device).compactMap { try? SigningKey.load(path: directory + "/" + $0) }
+    }
+
+    func files(of device: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0 == device + ".pem" || ($0.hasPrefix(device + ".") && $0.hasSuffix(".pem") && $0.count > device.count + 5) }.sorted()
+    }
+
+    /// Devices registered, and files that are not usable (bad name, not a public key).
+    public func inventory() -> (devices: [String: Int], problems: [String]) {
+        var devices: [String: Int] = [:]
+        var problems: [String] = []
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted() where name.hasSuffix(".pem") {
+            let device = String(name.dropLast(4).split(separator: ".", maxSplits: 1).first ?? "")
+            guard DeviceID.isValid(device) else {
+                problems.append("\(directory)/\(name): '\(device)' is not a device id")
+                continue
+            }
+            do {
+                _ = try SigningKey.load(path: directory + "/" + name)
+                devices[device, default: 0] += 1
+            } catch {
+                problems.append("\(directory)/\(name): \(error)")
+            }
+        }
+        return (devices, problems)
+    }
+}
+
+/// Keys held in memory by device id (tests, benchmarks, the demo).
+public struct FixedDeviceKeys: DeviceKeyRegistry {
+    public let byDevice: [String: [SigningKey]]
+    public init(_ byDevice: [String: [SigningKey]]) { self.byDevice = byDevice }
+    public func keys(for device: String) -> [SigningKey] { byDevice[device] ?? [] }
+}

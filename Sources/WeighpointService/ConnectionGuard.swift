@@ -1,0 +1,123 @@
+import Foundation
+import NIOCore
+import NIOHTTPTypes
+import Synchronization
+import WeighpointSystem
+
+/// What one client may hold of an HTTP listener, so that no neighbour on the network can take
+/// the descriptors the store and cameras need or keep requests half-sent:
+/// - connections in all, and from one address, are bounded (beyond either, a new connection is
+///   closed at once and counted);
+/// - a connection must send its request head within `headerTimeout` of opening (or of its last
+///   request ending), and the rest of the request within `requestTimeout` of the head; else it is
+///   closed and counted.
+/// The limit in all is kept below the process's descriptor limit with room for the store,
+/// cameras and delivery (`effectiveMaxConnections`).
+public final class ConnectionGuard: Sendable {
+    public struct Limits: Sendable, Equatable {
+        public var maxConnections = 256
+        public var maxConnectionsPerAddress = 32
+        public var headerTimeout: Duration = .seconds(10)
+        public var requestTimeout: Duration = .seconds(30)
+        public init() {}
+    }
+
+    /// Descriptors kept for everything but HTTP: the store (database, WAL, images being written),
+    /// cameras, the WIM link, delivery, logs.
+    public static let reservedDescriptors = 256
+
+    public let limits: Limits
+    /// `limits.maxConnections`, lowered to fit the descriptor limit.
+    public let effectiveMaxConnections: Int
+    private let state = Mutex<(total: Int, byAddress: [String: Int])>((0, [:]))
+    private let onEvent: @Sendable (_ event: String) -> Void
+
+    /// `onEvent` hears `refused_total`, `refused_address`, `header_timeout`, `request_timeout`.
+    public init(limits: Limits, openFiles: Int? = ProcessLimits.openFiles, onEvent: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.limits = limits
+        self.onEvent = onEvent
+        let room = (openFiles ?? 1024) - Self.reservedDescriptors
+        effectiveMaxConnections = max(8, min(limits.maxConnections, room))
+    }
+
+    /// Connections open now.
+    public var open: Int { state.withLock { $0.total } }
+
+    func admit(_ address: String) -> String? {
+        state.withLock { s in
+            if s.total >= effectiveMaxConnections { return "refused_total" }
+            if s.byAddress[address, default: 0] >= limits.maxConnectionsPerAddress { return "refused_address" }
+            s.total += 1
+            s.byAddress[address, default: 0] += 1
+            return nil
+        }
+    }
+
+    func release(_ address: String) {
+        state.withLock { s in
+            s.total -= 1
+            let n = s.byAddress[address, default: 1] - 1
+            s.byAddress[address] = n > 0 ? n : nil
+        }
+    }
+
+    func note(_ event: String) { onEvent(event) }
+
+    /// A fresh handler for one connection's pipeline (after HTTP decoding).
+    public func handler() -> any RemovableChannelHandler { Handler(guard: self) }
+
+    final class Handler: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = HTTPRequestPart
+        typealias InboundOut = HTTPRequestPart
+        let owner: ConnectionGuard
+        var address: String?
+        var deadline: Scheduled<Void>?
+
+        init(guard owner: ConnectionGuard) { self.owner = owner }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            if context.channel.isActive { opened(context) }
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            if address == nil { opened(context) }
+            context.fireChannelActive()
+        }
+
+        private func opened(_ context: ChannelHandlerContext) {
+            let peer = context.channel.remoteAddress?.ipAddress ?? "?"
+            if let refusal = owner.admit(peer) {
+                owner.note(refusal)
+                context.close(promise: nil)
+                return
+            }
+            address = peer
+            arm(context, owner.limits.headerTimeout, "header_timeout")
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            deadline?.cancel()
+            if let address { owner.release(address) }
+            address = nil
+            context.fireChannelInactive()
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head: arm(context, owner.limits.requestTimeout, "request_timeout")
+            case .end: arm(context, owner.limits.headerTimeout, "header_timeout")
+            case .body: break
+            }
+            context.fireChannelRead(data)
+        }
+
+        private func arm(_ context: ChannelHandlerContext, _ after: Duration, _ event: String) {
+            deadline?.cancel()
+            let channel = context.channel, owner = self.owner
+            deadline = context.eventLoop.scheduleTask(in: TimeAmount(after)) {
+                owner.note(event)
+                channel.close(promise: nil)
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Glibc
+import Hummingbird
+import Synchronization
+import Testing
+import WeighpointService
+import WeighpointTesting
+
+/// The unit's real HTTP server (hummingbird, as weighpointd runs it) under clients that hold
+/// connections: over the per-address limit a connection is closed at once; one that sends no
+/// request head, or does not finish its request, is closed after its timeout; the server still
+/// answers afterwards, and each closing is counted. Timeouts are 3 s, so the test's own requests
+/// meet them on a loaded machine; closings are waited for up to 30 s; no duration is asserted.
+@Suite(.serialized) struct HTTPLimitsTests: Sendable {
+    /// A TCP connection to 127.0.0.1:`port`, as a file descriptor.
+    func connect(_ port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_port = in_port_t(UInt16(port).bigEndian)
+        a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        return fd
+    }
+
+    /// Whether the server closed `fd` within `seconds` (a read returns end of file or an error).
+    func closedByServer(_ fd: Int32, within seconds: Double) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if poll(&p, 1, 100) > 0 {
+                var b = [UInt8](repeating: 0, count: 4096)
+                let n = read(fd, &b, b.count)
+                if n <= 0 { return true }
+            }
+        }
+        return false
+    }
+
+    func get(_ port: Int, _ path: String) throws -> (Int, String) {
+        let fd = try connect(port)
+        defer { close(fd) }
+        let req = Array("GET \(path) HTTP/1.1\r\nHost: unit\r\nConnection: close\r\n\r\n".utf8)
+        _ = req.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) }
+        var out: [UInt8] = []
+        var b = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fd, &b, b.count)
+            if n <= 0 { break }
+            out += b[0..<n]
+        }
+        let text = String(decoding: out, as: UTF8.self)
+        let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
+        return (status, text)
+    }
+
+    /// Runs blocking socket code off Swift's cooperative threads (two on this machine), which the
+    /// server's own request handling needs.
+    func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { c in DispatchQueue.global().async { c.resume(with: Result { try body() }) } }
+    }
+
+    @Test func heldAndSlowConnectionsAreClosedAndTheServerKeepsAnswering() async throws {
+        let e = try EmbeddedUnit(http: """
+            listen = "127.0.0.1:0"
+            max_connections_per_address = 4
+            header_timeout_s = 3
+            request_timeout_s = 3
+            """)
+        let port = Mutex<Int?>(nil)
+        let app = UnitHTTP.application(unit: e.unit, host: "127.0.0.1", port: 0) { p in port.withLock { $0 = p } }
+        let server = Task { try await app.run() }
+        defer { server.cancel() }
+        var bound: Int?
+        for _ in 0..<200 where bound == nil {
+            bound = port.withLock { $0 }
+            if bound == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let p = try #require(bound)
+
+        try await offPool {
+            // Four idle connections are held until their header timeout; the fifth and sixth from
+            // the same address are closed at once.
+            let idle = try (0..<4).map { _ in try connect(p) }
+            usleep(100_000)
+            let over = try (0..<2).map { _ in try connect(p) }
+            for fd in over { #expect(closedByServer(fd, within: 30), "a connection over the per-address limit stayed open") }
+            for fd in idle { #expect(closedByServer(fd, within: 30), "an idle connection outlived its header timeout") }
+            (idle + over).forEach { close($0) }
+
+            // A request whose head came but whose body never finishes is closed after its timeout.
+            let slow = try connect(p)
+            let head = Array("POST /v1/reads HTTP/1.1\r\nHost: unit\r\nContent-Length: 1000\r\n\r\n{\"cam".utf8)
+            _ = head.withUnsafeBufferPointer { write(slow, $0.baseAddress, $0.count) }
+            #expect(closedByServer(slow, within: 30), "a half-sent request was held")
+            close(slow)
+        }
+        let (status, health) = try await offPool { try get(p, "/health") }
+        #expect(status == 200, "\(health)")
+        let metrics = try await offPool { try get(p, "/metrics").1 }
+        #expect(metrics.contains(#"weighpoint_http_connections_closed_total{reason="refused_address"} 2"#), "\(metrics)")
+        #expect(metrics.contains(#"weighpoint_http_connections_closed_total{reason="header_timeout"} 4"#), "\(metrics)")
+        #expect(metrics.contains(#"weighpoint_http_connections_closed_total{reason="request_timeout"} 1"#), "\(metrics)")
+    }
+}
