@@ -57,6 +57,12 @@ let package = Package(
         .target(name: "WeighpointSystem", dependencies: ["WeighpointCore"]),
         // TOML files read one way: a collecting reader naming file, line and key (TOMLKit underneath).
         .target(name: "WeighpointTOML", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        // What the HTTP listeners share below their routes: the connection guard.
+        .target(
+            name: "WeighpointHTTP",
+            dependencies: [
+                "WeighpointSystem", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            ]),
         // The `weighpoint replay` JSON Lines format (SCENARIOS.md) on top of the core.
         .target(name: "WeighpointScenario", dependencies: ["WeighpointCore", "WeighpointJSON"]),
 
@@ -89,7 +95,7 @@ let package = Package(
         .target(
             name: "WeighpointCaseSink",
             dependencies: [
-                "WeighpointJSON", "WeighpointEvidence", "WeighpointCrypto", "WeighpointSystem", .product(name: "GRDB", package: "GRDB.swift"),
+                "WeighpointJSON", "WeighpointEvidence", "WeighpointCrypto", "WeighpointSystem", "WeighpointHTTP", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -110,9 +116,8 @@ let package = Package(
                 "WeighpointConsole", "WeighpointUplink", "WeighpointRecognition", "WeighpointSystem", "WeighpointTOML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "WeighpointHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
 

@@ -9,6 +9,7 @@ import HummingbirdTLS
 import NIOCore
 import NIOSSL
 import WeighpointEvidence
+import WeighpointHTTP
 import WeighpointJSON
 
 /// TLS material of the receiver: its certificate and key, and the CA its clients' certificates
@@ -79,8 +80,19 @@ public struct SinkContext: RequestContext {
 /// `POST /v1/records`, `GET /v1/records`, over HTTPS with client certificates.
 public enum CaseSink {
     /// Builds the application; `onRunning` hears the bound port.
+    /// The receiver's connection bounds: 1024 in all (lowered to fit its descriptor limit), 32
+    /// from one address, a request head within 10 s, the whole request (an image of up to
+    /// 64 MiB) within 120 s.
+    public static var connectionLimits: ConnectionGuard.Limits {
+        var l = ConnectionGuard.Limits()
+        l.maxConnections = 1024
+        l.requestTimeout = .seconds(120)
+        return l
+    }
+
     public static func application(
         host: String, port: Int, tls: SinkTLS?, ledger: CaseLedger, faults: SinkFaults = SinkFaults(), bearerToken: String? = nil,
+        connections: ConnectionGuard = ConnectionGuard(limits: CaseSink.connectionLimits),
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = Router(context: SinkContext.self)
@@ -143,7 +155,10 @@ public enum CaseSink {
             }
             return json(.ok, .array(items))
         }
-        let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: try $0.configuration()) } ?? .http1()
+        // The same connection bounds as the unit's listener: a receiver faces many units and
+        // whatever else reaches its port.
+        let guarded = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [connections.handler()]))
+        let server: HTTPServerBuilder = try tls.map { try .tls(guarded, tlsConfiguration: try $0.configuration()) } ?? guarded
         return Application(
             router: router, server: server, configuration: .init(address: .hostname(host, port: port), serverName: "weighpoint-case-sink"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })

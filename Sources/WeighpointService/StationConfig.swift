@@ -1,5 +1,6 @@
 import WeighpointTOML
 import Foundation
+import WeighpointHTTP
 import WeighpointCapture
 import WeighpointConsole
 import WeighpointCore

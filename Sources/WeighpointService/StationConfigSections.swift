@@ -1,6 +1,7 @@
 import WeighpointTOML
 import WeighpointCrypto
 import Foundation
+import WeighpointHTTP
 import WeighpointCapture
 import WeighpointConsole
 import WeighpointCore

@@ -1,4 +1,5 @@
 import Foundation
+import WeighpointHTTP
 import Hummingbird
 import Logging
 import ServiceLifecycle

@@ -1,4 +1,6 @@
-import Foundation
+// WeighpointHTTP owns what the unit's and the receiver's HTTP listeners share below the
+// routes: the connection guard (limits in all and per address, header and request timeouts).
+// It may import NIO, Synchronization and WeighpointSystem.
 import NIOCore
 import NIOHTTPTypes
 import Synchronization
