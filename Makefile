@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps build demo test clean bench-plates bench-wim bench-store bench-delivery bench-capture bench-unit bench-recognizer crash-test fuzz-console
+.PHONY: all deps build demo test clean bench-plates bench-wim bench-store bench-delivery bench-capture bench-unit bench-recognizer crash-test fuzz fuzz-console
 
 all: build
 
@@ -47,6 +47,7 @@ test: build
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	Scripts/check-layout
+	$(BIN)/input-fuzz Fuzz/corpus
 	Scripts/crash-test 10
 	Scripts/unit-test
 	Scripts/unit-crash-test
@@ -59,6 +60,10 @@ test: build
 # The full crash test: 50 SIGKILLs of a store under load.
 crash-test: build
 	Scripts/crash-test 50
+
+# libFuzzer with AddressSanitizer on every parser of outside bytes (default 120 s per target).
+fuzz: deps
+	Scripts/fuzz-inputs $(FUZZ_TARGET_SECONDS)
 
 # libFuzzer with AddressSanitizer on the technician console's input path (default 300 s).
 fuzz-console: deps

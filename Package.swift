@@ -166,6 +166,14 @@ let package = Package(
         // The console's input path under libFuzzer (`make fuzz-console`); built normally it
         // replays a corpus through the same checks.
         .executableTarget(name: "console-fuzz", dependencies: ["WeighpointConsole", "WeighpointCore", "WeighpointTesting"]),
+        // Every parser facing outside bytes (plate reads, record envelopes, scenarios, WIM register
+        // blocks, JPEG frames) under libFuzzer (`make fuzz`); built normally it replays Fuzz/corpus.
+        .executableTarget(
+            name: "input-fuzz",
+            dependencies: [
+                "WeighpointCore", "WeighpointEvidence", "WeighpointImaging", "WeighpointJSON", "WeighpointModbus", "WeighpointScenario",
+                "WeighpointService", "WeighpointTesting",
+            ]),
 
         .testTarget(
             name: "WeighpointCoreTests",

@@ -199,8 +199,14 @@ private struct StrictReader {
         }
         let text = String(decoding: bytes[start..<i], as: UTF8.self)
         if isInteger {
-            guard let v = Int64(text) else { throw fail("integer \(text) is outside the 64-bit range", at: start) }
-            return .int(v)
+            if let v = Int64(text) { return .int(v) }
+            // Beyond 64 bits an integer is taken only in the form RFC 8785 writes for a double
+            // (1e20 is written 100000000000000000000), so what the writer emits parses back;
+            // any other (9223372036854775808, which no double is written as) is refused.
+            guard let d = Double(text), d.isFinite, ecmaScriptNumber(d) == text else {
+                throw fail("integer \(text) is outside the 64-bit range", at: start)
+            }
+            return .double(d)
         }
         guard let d = Double(text), d.isFinite else { throw fail("number \(text) is outside the range of a double", at: start) }
         return .double(d)
