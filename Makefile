@@ -50,6 +50,7 @@ test: build
 	$(BIN)/input-fuzz Fuzz/corpus
 	Scripts/crash-test 10
 	Scripts/unit-test
+	Scripts/hostile-test
 	Scripts/unit-crash-test
 	Scripts/package-test
 	Scripts/console-test

@@ -88,6 +88,6 @@ extension UnitMetrics {
         describe("weighpoint_plate_read_copies_total", "Reads of a text a camera had just sent (within the match window), kept as one read.")
         describe("weighpoint_http_connections_closed_total", "HTTP connections the unit closed, by reason (refused_total, refused_address: over a connection limit; header_timeout, request_timeout: too slow).")
         describe("weighpoint_http_connections_max", "Connections the HTTP listener holds at most (max_connections, lowered to fit the descriptor limit).")
-        describe("weighpoint_reads_refused_total", "Pushed plate reads refused, by reason (json, field, camera, time, plate, too_many, too_large, rate).")
+        describe("weighpoint_reads_refused_total", "Pushed plate reads refused, by reason (json, field, camera, time, plate, too_many, too_large, rate, incomplete).")
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import WeighpointHTTP
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 import WeighpointCore
 import WeighpointEvidence
@@ -33,10 +34,15 @@ public enum UnitHTTP {
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: unit.readIntake.limits.maxBodyBytes)
-            } catch {
+            } catch is NIOTooManyBytesError {
                 unit.metrics.add("weighpoint_reads_refused_total", [("reason", "too_large")])
                 refusals.note("too_large", "body over \(unit.readIntake.limits.maxBodyBytes) bytes")
                 return json(.contentTooLarge, .object(["error": .string("body is over \(unit.readIntake.limits.maxBodyBytes) bytes")]))
+            } catch {
+                // The body never came whole: the client went away, or the connection guard closed
+                // a request slower than its timeout.
+                unit.metrics.add("weighpoint_reads_refused_total", [("reason", "incomplete")])
+                throw error
             }
             switch unit.readIntake.take(Array(buffer: body)) {
             case .accepted(let reads):
