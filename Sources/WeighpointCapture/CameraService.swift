@@ -18,7 +18,8 @@ public final class CameraService: @unchecked Sendable {
     private let lock = NSLock()
     private var stateText = "stopped"
     private var counts = (captured: 0, broken: 0, reopens: 0)
-    /// Made at the first start; holds its owner weakly, so a dropped owner is freed.
+    /// Made at the first start; holds its owner weakly, so an owner dropped while stopped is freed
+    /// (a running thread keeps its owner until `stop`).
     private lazy var worker = WorkerThread(name: "camera \(device)") { [weak self] w in self?.run(w) }
     private let onEvent: @Sendable (String) -> Void
 

@@ -11,8 +11,9 @@ public protocol DeviceKeyRegistry: Sendable {
 
 /// Keys in a directory, one file per key: `<device_id>.pem`, and `<device_id>.<label>.pem` for
 /// further keys of the same device (the one it used before a key change, while its records are
-/// still arriving). Read at each lookup, so a device registered while the receiver runs is
-/// taken at once; a file that is not a public key is skipped and said by `problems`.
+/// still arriving); device ids have no '.', so the first '.' ends the id. Read at each lookup,
+/// so a device registered while the receiver runs is taken at once; a file that is not a
+/// public key is skipped and said by `inventory`.
 public struct DeviceKeyDirectory: DeviceKeyRegistry {
     public let directory: String
 
@@ -25,7 +26,12 @@ public struct DeviceKeyDirectory: DeviceKeyRegistry {
 
     func files(of device: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { $0 == device + ".pem" || ($0.hasPrefix(device + ".") && $0.hasSuffix(".pem") && $0.count > device.count + 5) }.sorted()
+        return names.filter { $0.hasSuffix(".pem") && Self.device(of: $0) == device }.sorted()
+    }
+
+    /// The device a key file is for: its name up to the first '.'.
+    static func device(of file: String) -> String {
+        String(file.prefix { $0 != "." })
     }
 
     /// Devices registered, and files that are not usable (bad name, not a public key).
@@ -33,7 +39,7 @@ public struct DeviceKeyDirectory: DeviceKeyRegistry {
         var devices: [String: Int] = [:]
         var problems: [String] = []
         for name in ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted() where name.hasSuffix(".pem") {
-            let device = String(name.dropLast(4).split(separator: ".", maxSplits: 1).first ?? "")
+            let device = Self.device(of: name)
             guard DeviceID.isValid(device) else {
                 problems.append("\(directory)/\(name): '\(device)' is not a device id")
                 continue

@@ -28,7 +28,8 @@ public final class ConsoleRunner: @unchecked Sendable {
     private let onEvent: @Sendable (Event) -> Void
     private let lock = NSLock()
     private var onEnd: @Sendable () -> Void = {}
-    /// Made at the first start; holds its owner weakly, so a dropped runner is freed.
+    /// Made at the first start; holds its owner weakly, so a runner dropped while stopped is freed
+    /// (a running thread keeps it until `stop`).
     private lazy var worker = WorkerThread(name: "console") { [weak self] w in
         guard let self, loop(w) else { return }
         lock.withLock { onEnd }()

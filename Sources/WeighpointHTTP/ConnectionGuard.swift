@@ -10,9 +10,9 @@ import WeighpointSystem
 /// the descriptors the store and cameras need or keep requests half-sent:
 /// - connections in all, and from one address, are bounded (beyond either, a new connection is
 ///   closed at once and counted);
-/// - a connection must send its request head within `headerTimeout` of opening (or of its last
-///   request ending), and the rest of the request within `requestTimeout` of the head; else it is
-///   closed and counted.
+/// - a connection must send its request head within `headerTimeout` of opening (or of the end of
+///   its last response), and the rest of the request within `requestTimeout` of the head; else it
+///   is closed and counted. No timer runs while the unit itself works on a request.
 /// The limit in all is kept below the process's descriptor limit with room for the store,
 /// cameras and delivery (`effectiveMaxConnections`).
 public final class ConnectionGuard: Sendable {
@@ -68,9 +68,11 @@ public final class ConnectionGuard: Sendable {
     /// A fresh handler for one connection's pipeline (after HTTP decoding).
     public func handler() -> any RemovableChannelHandler { Handler(guard: self) }
 
-    final class Handler: ChannelInboundHandler, RemovableChannelHandler {
+    final class Handler: ChannelDuplexHandler, RemovableChannelHandler {
         typealias InboundIn = HTTPRequestPart
         typealias InboundOut = HTTPRequestPart
+        typealias OutboundIn = HTTPResponsePart
+        typealias OutboundOut = HTTPResponsePart
         let owner: ConnectionGuard
         var address: String?
         var deadline: Scheduled<Void>?
@@ -107,10 +109,17 @@ public final class ConnectionGuard: Sendable {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
             case .head: arm(context, owner.limits.requestTimeout, "request_timeout")
-            case .end: arm(context, owner.limits.headerTimeout, "header_timeout")
+            case .end:
+                deadline?.cancel()
+                deadline = nil
             case .body: break
             }
             context.fireChannelRead(data)
+        }
+
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            if case .end = unwrapOutboundIn(data) { arm(context, owner.limits.headerTimeout, "header_timeout") }
+            context.write(data, promise: promise)
         }
 
         private func arm(_ context: ChannelHandlerContext, _ after: Duration, _ event: String) {

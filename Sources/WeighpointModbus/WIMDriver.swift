@@ -189,7 +189,8 @@ public final class WIMDriver: @unchecked Sendable {
     private let onEvent: @Sendable (WIMEvent) -> Void
     private let lock = NSLock()
     private var lastSequence: UInt64?
-    /// Made at the first start; holds its owner weakly, so a dropped owner is freed.
+    /// Made at the first start; holds its owner weakly, so an owner dropped while stopped is freed
+    /// (a running thread keeps its owner until `stop`).
     private lazy var worker = WorkerThread(name: "wim-driver") { [weak self] w in self?.run(w) }
 
     /// `lastSequence`: the last sequence already stored, so a restart neither repeats nor skips.

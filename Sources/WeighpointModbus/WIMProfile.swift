@@ -170,6 +170,7 @@ extension WIMProfile {
         var magic: (address: Int, value: UInt16)?
         if handshakeT.has("magic") {
             let m = handshakeT.section("magic")
+            m.rejectUnknown(["address", "value"])
             if let a = m.int("address", in: 0...65535), let v = m.int("value", in: 0...65535) { magic = (a, UInt16(v)) }
         }
         var faultCode: Int?, faultCount: Int?

@@ -98,27 +98,31 @@ final class PendingVehicles: @unchecked Sendable {
 final class PlateReadBuffer: @unchecked Sendable {
     private let lock = NSLock()
     private var reads: [PlateRead] = []
-    /// Per camera and plate text, the time of the latest copy seen.
+    /// Per camera and plate text, the time of the last read kept.
     private var lastCopy: [String: Timestamp] = [:]
     let windowMicroseconds: Int64
 
     init(windowMicroseconds: Int64) { self.windowMicroseconds = windowMicroseconds }
 
-    /// Adds reads; returns how many were copies. Reads of one text from one camera, each within
-    /// the match window of the one before, are one read (the first): a dense run of copies
-    /// cannot outweigh a genuine read in the association.
+    /// Adds reads; returns how many were copies. A read of the text a camera sent within the
+    /// match window of the last read of it that was kept is a copy of that read and not kept:
+    /// a dense run of copies keeps at most one read per window, so it cannot outweigh a genuine
+    /// read of another text near the expected time. The window is measured from the kept read,
+    /// not from the latest copy, so copies cannot chain: a run of forged copies of a plate keeps
+    /// reads of it near every moment, and a genuine read of that plate still finds one of them
+    /// within its window (it is never hidden behind a read long gone).
     @discardableResult
     func add(_ r: [PlateRead]) -> Int {
         lock.withLock {
             var copies = 0
             for read in r {
                 let key = read.camera + "\u{0}" + read.normalized
-                if let last = lastCopy[key], abs(read.time.microseconds - last.microseconds) <= windowMicroseconds {
+                if let kept = lastCopy[key], abs(read.time.microseconds - kept.microseconds) <= windowMicroseconds {
                     copies += 1
                 } else {
                     reads.append(read)
+                    lastCopy[key] = read.time
                 }
-                if lastCopy[key].map({ read.time > $0 }) ?? true { lastCopy[key] = read.time }
             }
             return copies
         }

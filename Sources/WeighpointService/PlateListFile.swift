@@ -47,6 +47,7 @@ public final class WatchedPlateList: @unchecked Sendable {
     private let onReload: @Sendable (Int, [PlateListFile.Problem]) -> Void
     /// Rebuilds when woken, one at a time; started at the first change, stopped by `stop`.
     private var worker: WorkerThread!
+    private var stopped = false
 
     /// Builds the first index now. `onReload` hears the entry count and bad lines of each load.
     public init(path: String, onReload: @escaping @Sendable (Int, [PlateListFile.Problem]) -> Void = { _, _ in }) throws(PlateListFileError) {
@@ -56,8 +57,9 @@ public final class WatchedPlateList: @unchecked Sendable {
         let (plates, problems) = try PlateListFile.read(path)
         holder = PlateIndexHolder(PlateIndex(plates))
         onReload(plates.count, problems)
-        worker = WorkerThread(name: "plate-list \((path as NSString).lastPathComponent)") { [self] w in
+        worker = WorkerThread(name: "plate-list \((path as NSString).lastPathComponent)") { [weak self] w in
             while w.isRunning {
+                guard let self else { return }
                 if lock.withLock({ rebuilding }) {
                     if let (plates, problems) = try? PlateListFile.read(path) {
                         holder.replace(with: PlateIndex(plates))
@@ -70,8 +72,12 @@ public final class WatchedPlateList: @unchecked Sendable {
         }
     }
 
-    /// Stops the rebuild thread, waiting for a rebuild under way (at shutdown).
-    public func stop() { worker.stop() }
+    /// Stops the rebuild thread, waiting for a rebuild under way (at shutdown); later changes
+    /// are not followed.
+    public func stop() {
+        lock.withLock { stopped = true }
+        worker.stop()
+    }
 
     /// The index to look up in now.
     public var index: PlateIndex { holder.index }
@@ -82,7 +88,7 @@ public final class WatchedPlateList: @unchecked Sendable {
     public func reloadIfChanged() -> Bool {
         let now = WatchedPlateList.stamp(of: path)
         let start = lock.withLock { () -> Bool in
-            guard !rebuilding, now.0 != stamp.0 || now.1 != stamp.1 else { return false }
+            guard !stopped, !rebuilding, now.0 != stamp.0 || now.1 != stamp.1 else { return false }
             rebuilding = true
             stamp = now
             return true

@@ -17,8 +17,12 @@ public final class PlateReadIntake: @unchecked Sendable {
         /// As sent: Unicode scalars, and UTF-8 bytes.
         public var maxPlateCharacters = 16
         public var maxPlateBytes = 32
-        /// Reads a camera may send in any second; more get 429 and mark the camera suspect.
+        /// Reads one source address may send for one camera in any second; more get 429 and mark
+        /// the camera suspect, naming the address. Counted per address, so a neighbour posting as
+        /// a camera uses up its own allowance, not the camera's.
         public var readsPerSecondPerCamera = 5
+        /// Sources (address and camera) followed at once; beyond, a new source gets 429.
+        public var maxSources = 4096
         /// How far a read's time may be ahead of the unit's clock.
         public var clockSkewMicroseconds: Int64 = 2_000_000
         /// How old a read may be: older ones could match no weighing the unit still holds.
@@ -39,10 +43,15 @@ public final class PlateReadIntake: @unchecked Sendable {
     let cameras: Set<String>
     let clock: any WallClock
     private let lock = NSLock()
-    /// Per camera, the unit's times of the reads taken in the last second.
-    private var recent: [String: [Int64]] = [:]
-    /// Per camera, when it last sent over its rate.
-    private var lastOverRate: [String: Timestamp] = [:]
+    /// Per source (address and camera), the unit's times of the reads taken in the last second.
+    private var recent: [Source: [Int64]] = [:]
+    /// Per camera, when and from where reads for it last came over the rate.
+    private var lastOverRate: [String: (at: Timestamp, address: String)] = [:]
+
+    struct Source: Hashable {
+        let address: String
+        let camera: String
+    }
 
     public init(cameras: Set<String>, limits: Limits, clock: any WallClock) {
         self.cameras = cameras
@@ -53,8 +62,8 @@ public final class PlateReadIntake: @unchecked Sendable {
     /// The JSON limits of a read body: a few reads of short strings.
     var jsonLimits: JSONLimits { JSONLimits(maxBytes: limits.maxBodyBytes, maxDepth: 16, maxStringBytes: 1024) }
 
-    /// Parses, checks and rate-limits one request body. A bad batch is refused whole.
-    public func take(_ body: [UInt8]) -> Outcome {
+    /// Parses, checks and rate-limits one request body from `address`. A bad batch is refused whole.
+    public func take(_ body: [UInt8], from address: String = "local") -> Outcome {
         guard body.count <= limits.maxBodyBytes else {
             return .refused(status: 413, reason: "too_large", message: "body of \(body.count) bytes is over \(limits.maxBodyBytes)")
         }
@@ -66,27 +75,33 @@ public final class PlateReadIntake: @unchecked Sendable {
         }
         return lock.withLock {
             let since = now.microseconds - 1_000_000
+            recent = recent.filter { $0.value.contains { $0 > since } }  // sources quiet for a second are forgotten
             var counts: [String: Int] = [:]
             for r in reads { counts[r.camera, default: 0] += 1 }
             for (camera, n) in counts.sorted(by: { $0.key < $1.key }) {
-                let already = recent[camera, default: []].filter { $0 > since }
+                let source = Source(address: address, camera: camera)
+                if recent[source] == nil && recent.count >= limits.maxSources {
+                    return .refused(status: 429, reason: "sources", message: "reads from \(limits.maxSources) sources in the last second: try again")
+                }
+                let already = recent[source, default: []].filter { $0 > since }
                 if already.count + n > limits.readsPerSecondPerCamera {
-                    lastOverRate[camera] = now
+                    lastOverRate[camera] = (now, address)
                     return .refused(
                         status: 429, reason: "rate",
-                        message: "camera '\(camera)': \(already.count + n) reads in one second is over its \(limits.readsPerSecondPerCamera) (a lane passes about one vehicle a second)")
+                        message: "camera '\(camera)' from \(address): \(already.count + n) reads in one second is over its \(limits.readsPerSecondPerCamera) (a lane passes about one vehicle a second)")
                 }
             }
             for (camera, n) in counts {
-                recent[camera] = recent[camera, default: []].filter { $0 > since } + Array(repeating: now.microseconds, count: n)
+                let source = Source(address: address, camera: camera)
+                recent[source] = recent[source, default: []].filter { $0 > since } + Array(repeating: now.microseconds, count: n)
             }
             return .accepted(reads)
         }
     }
 
-    /// Cameras refused for rate in the last minute, with when.
-    public func suspects(at now: Timestamp) -> [String: Timestamp] {
-        lock.withLock { lastOverRate.filter { $0.value.microseconds > now.microseconds - limits.suspectForMicroseconds } }
+    /// Cameras whose reads were refused for rate in the last minute: when, and from which address.
+    public func suspects(at now: Timestamp) -> [String: (at: Timestamp, address: String)] {
+        lock.withLock { lastOverRate.filter { $0.value.at.microseconds > now.microseconds - limits.suspectForMicroseconds } }
     }
 
     struct Refusal: Error {
@@ -149,7 +164,10 @@ public final class PlateReadIntake: @unchecked Sendable {
         if scalars.count > limits.maxPlateCharacters || text.utf8.count > limits.maxPlateBytes {
             return "\(scalars.count) characters (\(text.utf8.count) bytes) is over \(limits.maxPlateCharacters) characters or \(limits.maxPlateBytes) bytes"
         }
-        if let c = scalars.first(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }) {
+        // Control, format (zero-width), line and paragraph separators, private-use and unassigned
+        // code points: nothing a plate shows, and each can break a display or an export.
+        let refused: Set<Unicode.GeneralCategory> = [.control, .format, .lineSeparator, .paragraphSeparator, .privateUse, .unassigned, .surrogate]
+        if let c = scalars.first(where: { refused.contains($0.properties.generalCategory) }) {
             return "control character U+\(String(c.value, radix: 16, uppercase: true)) in the text"
         }
         if scalars.allSatisfy({ $0.properties.isWhitespace }) { return text.isEmpty ? "empty" : "only whitespace" }

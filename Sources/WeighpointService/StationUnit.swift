@@ -295,8 +295,8 @@ public final class StationUnit: @unchecked Sendable {
             let state = cameras.state(c.id)
             if state.hasPrefix("down") { degraded.append("camera \(c.id)") }
             cams[c.id] = .init(state: state, frames: stats.pushed)
-            if let at = suspects[c.id] {
-                cams[c.id]?.suspect = "reads over \(readIntake.limits.readsPerSecondPerCamera)/s refused, last at \(at)"
+            if let s = suspects[c.id] {
+                cams[c.id]?.suspect = "reads over \(readIntake.limits.readsPerSecondPerCamera)/s from \(s.address) refused, last at \(s.at)"
                 degraded.append("camera \(c.id) suspect")
             }
         }

@@ -25,12 +25,12 @@ public enum UnitHTTP {
     public static func application(
         unit: StationUnit, host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: UnitRequestContext.self)
         @Sendable func json(_ status: HTTPResponse.Status, _ v: JSONValue) -> Response {
             Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: v.canonicalBytes)))
         }
         let refusals = RefusalLog(logger: unit.log)
-        router.post("/v1/reads") { request, _ -> Response in
+        router.post("/v1/reads") { request, context -> Response in
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: unit.readIntake.limits.maxBodyBytes)
@@ -44,7 +44,7 @@ public enum UnitHTTP {
                 unit.metrics.add("weighpoint_reads_refused_total", [("reason", "incomplete")])
                 throw error
             }
-            switch unit.readIntake.take(Array(buffer: body)) {
+            switch unit.readIntake.take(Array(buffer: body), from: context.remoteAddress) {
             case .accepted(let reads):
                 unit.addReads(reads)
                 return json(.accepted, .object(["accepted": .int(Int64(reads.count))]))
@@ -77,7 +77,20 @@ public enum UnitHTTP {
     }
 }
 
-/// Refused reads logged at most once a minute per reason, with how many were refused since: a
+/// A request's context on the unit's listener: where it came from (the rate of plate reads is
+/// counted per source address).
+public struct UnitRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The client's IP address, or `?`.
+    public let remoteAddress: String
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress ?? "?"
+    }
+}
+
+/// Refusals logged at most once a minute per reason, with how many were refused since: a
 /// flood must not flood the log too.
 final class RefusalLog: @unchecked Sendable {
     private let lock = NSLock()
@@ -96,7 +109,7 @@ final class RefusalLog: @unchecked Sendable {
             return last[reason]?.suppressed ?? 0
         }
         guard let suppressed else { return }
-        logger.warning("plate read refused", metadata: ["reason": "\(reason)", "error": "\(message.prefix(300))", "refused_since_last_line": "\(suppressed)"])
+        logger.warning("http request refused", metadata: ["reason": "\(reason)", "error": "\(message.prefix(300))", "refused_since_last_line": "\(suppressed)"])
     }
 }
 

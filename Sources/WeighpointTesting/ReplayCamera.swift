@@ -15,7 +15,8 @@ public final class ReplayCamera: @unchecked Sendable {
     private let dimensions: [(Int, Int)]
     private let interval: Double
     private let lock = NSLock()
-    /// Made at the first start; holds its owner weakly, so a dropped owner is freed.
+    /// Made at the first start; holds its owner weakly, so an owner dropped while stopped is freed
+    /// (a running thread keeps its owner until `stop`).
     private lazy var worker = WorkerThread(name: "replay \(ring.camera)") { [weak self] w in self?.play(w) }
     /// Sequences to show at given times instead of the loop (a vehicle passing): the frames are
     /// played centred on the time, one per tick.

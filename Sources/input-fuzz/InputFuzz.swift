@@ -23,7 +23,8 @@ import WeighpointTesting
 enum InputFuzz {
     static let targets = ["reads", "envelope", "scenario", "wim", "jpeg"]
 
-    static let clock = ManualClock(Timestamp(rfc3339: "2026-12-01T08:00:00Z")!)
+    static let start = Timestamp(rfc3339: "2026-12-01T08:00:00Z")!
+    static let clock = ManualClock(start)
     static let intake = PlateReadIntake(cameras: ["front-1", "rear-1"], limits: .init(), clock: clock)
     static let profiles: [WIMProfile] = ["generic-wim-v1", "acme-x2"].compactMap { try? WIMProfile.load($0) }
 
@@ -39,7 +40,11 @@ enum InputFuzz {
     }
 
     static func reads(_ bytes: [UInt8]) {
-        guard case .accepted(let reads) = intake.take(bytes) else { return }
+        // Every input at the same moment, from an address of its own (the rate is counted per
+        // address): the seeds' times stay in the window and the rate never hides the parser.
+        clock.set(start)
+        sourceNumber &+= 1
+        guard case .accepted(let reads) = intake.take(bytes, from: "fuzz-\(sourceNumber % 4000)") else { return }
         let now = clock.now().microseconds
         for r in reads {
             precondition(["front-1", "rear-1"].contains(r.camera))
@@ -48,8 +53,9 @@ enum InputFuzz {
             precondition(r.time.microseconds <= now + intake.limits.clockSkewMicroseconds && r.time.microseconds >= now - intake.limits.maxAgeMicroseconds)
             precondition((0...1).contains(r.confidence))
         }
-        clock.advance(milliseconds: 1000)  // a fresh second: the rate limit does not hide the parser
     }
+
+    nonisolated(unsafe) static var sourceNumber = 0
 
     static func envelope(_ bytes: [UInt8]) {
         guard let v = try? JSONValue.parse(bytes) else { return }

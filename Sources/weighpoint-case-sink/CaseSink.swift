@@ -43,7 +43,8 @@ struct CaseSinkCommand: AsyncParsableCommand {
                 let ledger = try CaseLedger(directory: data, registry: registry)
                 let scheme = tls == nil ? "http" : "https"
                 let app = try CaseSink.application(host: address.host, port: address.port, tls: tls, ledger: ledger, bearerToken: token) { bound in
-                    printError("case-sink listening on \(scheme)://\(address.host):\(bound), \(devices.count) device(s) registered (\(devices.values.reduce(0, +)) key(s)), data in \(data)")
+                    let names = devices.keys.sorted()
+                    printError("case-sink listening on \(scheme)://\(address.host):\(bound), \(devices.count) device(s) registered (\(devices.values.reduce(0, +)) key(s)): \(names.prefix(20).joined(separator: ", "))\(names.count > 20 ? ", …" : ""); data in \(data)")
                 }
                 try await app.runService()
             } catch let e as ValidationError {

@@ -59,9 +59,10 @@ import WeighpointJSON
     }
 
     /// A dense run of copies of one plate from one camera (every 10 ms over 3 s, so one copy lies
-    /// at the exact expected time) counts as one read, its first: the genuine read 200 ms off the
-    /// expected time names the vehicle, not the flood.
-    @Test func aFloodOfCopiesOfOnePlateCountsAsOneRead() async throws {
+    /// at the exact expected time) keeps one read per match window (800 ms: those at 0, 0.81,
+    /// 1.62 and 2.43 s): the genuine read 200 ms off the expected time (1.2 s) names the vehicle,
+    /// not the flood, whose nearest kept copies are 390 and 420 ms off.
+    @Test func aFloodOfCopiesOfOnePlateKeepsOneReadPerWindow() async throws {
         let e = try EmbeddedUnit()
         let t = e.clock.now()
         e.source.weigh(MemoryWeighingSource.truck(seq: 3, lane: 1, time: t))
@@ -74,7 +75,24 @@ import WeighpointJSON
         e.unit.addReads(Array(flood[100...]))
         #expect(await e.advance(milliseconds: 2_100) == 1)
         #expect(try e.records().first?["plate"]?.stringValue == "苏A12345")
-        #expect(e.unit.metrics.render().contains("weighpoint_plate_read_copies_total 299"))
+        #expect(e.unit.metrics.render().contains("weighpoint_plate_read_copies_total 296"))
+    }
+
+    /// Copies cannot hide a plate: a neighbour posting the plate a wanted vehicle carries every
+    /// 0.7 s from long before it comes (each copy within the window of the one before) does not
+    /// make the genuine read of it a copy of a read long gone: the record still names the plate.
+    @Test func copiesOfAPlateCannotHideItsGenuineRead() async throws {
+        let e = try EmbeddedUnit()
+        let t = e.clock.now()
+        let forged = (0..<20).map { i in
+            PlateRead(camera: "front-1", time: t.adding(microseconds: -12_000_000 + Int64(i) * 700_000), text: "苏A12345", color: .yellow, confidence: 0.5)
+        }
+        e.unit.addReads(forged)
+        e.source.weigh(MemoryWeighingSource.truck(seq: 4, lane: 1, time: t))
+        showFrames(e, truckAt: t)
+        e.unit.addReads([PlateRead(camera: "front-1", time: t.adding(microseconds: 1_200_000), text: "苏A12345", color: .yellow, confidence: 0.95)])
+        #expect(await e.advance(milliseconds: 2_100) == 1)
+        #expect(try e.records().first?["plate"]?.stringValue == "苏A12345")
     }
 
     @Test func afterASequenceResetTwoWaitingWeighingsWithTheSameNumberAreBothRecorded() async throws {

@@ -271,6 +271,8 @@ struct ConfigFixture {
             (#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"","color":"blue"}"#, "read 0: plate: empty"),
             (#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A\u000012345","color":"blue"}"#, "read 0: plate: control character U+0"),
             (#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A1\u200B2345","color":"blue"}"#, "read 0: plate: control character U+200B"),
+            (#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A1\u20282345","color":"blue"}"#, "read 0: plate: control character U+2028"),
+            (#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A1\uE0002345","color":"blue"}"#, "read 0: plate: control character U+E000"),
             ("{\"camera\":\"front-1\",\"time\":\"2026-11-28T08:00:01Z\",\"plate\":\"\(String(repeating: "A", count: 17))\",\"color\":\"blue\"}", "read 0: plate: 17 characters (17 bytes) is over 16"),
             ("{\"camera\":\"front-1\",\"time\":\"2026-11-28T08:00:01Z\",\"plate\":\"\(String(repeating: "苏", count: 11))\",\"color\":\"blue\"}", "read 0: plate: 11 characters (33 bytes) is over 16 characters or 32 bytes"),
             // Times the unit could not use: from the future beyond the skew, or older than any weighing it holds.
@@ -301,8 +303,13 @@ struct ConfigFixture {
         }
         // Five taken, five refused as blank (not counted): the next good one is the sixth.
         let over = refusal(intake.take(read("苏A99999")))
-        #expect(over?.status == 429 && over?.message.hasPrefix("camera 'front-1': 6 reads in one second is over its 5") == true, "\(String(describing: over))")
-        #expect(intake.suspects(at: clock.now()).keys.sorted() == ["front-1"])
+        #expect(over?.status == 429 && over?.message.hasPrefix("camera 'front-1' from local: 6 reads in one second is over its 5") == true, "\(String(describing: over))")
+        #expect(intake.suspects(at: clock.now()).mapValues(\.address) == ["front-1": "local"])
+        // The allowance is per source address: a neighbour posting as front-1 uses up its own,
+        // not the camera's.
+        for i in 0..<6 { _ = intake.take(read("苏E6666\(i)"), from: "10.0.0.66") }
+        #expect(refusal(intake.take(read("苏E66669"), from: "10.0.0.66"))?.status == 429)
+        #expect(refusal(intake.take(read("苏A55555"), from: "10.0.0.5")) == nil, "the camera's own address was refused for the neighbour's reads")
         clock.advance(milliseconds: 1001)
         if case .refused(let status, _, let m) = intake.take(read("苏A99999")) { Issue.record("refused after a second: \(status) \(m)") }
         clock.advance(milliseconds: 60_000)

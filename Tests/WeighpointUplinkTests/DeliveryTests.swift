@@ -195,7 +195,7 @@ import WeighpointUplink
         let ledger = try CaseLedger(directory: dir, registry: FixedDeviceKeys([unitIdentity.deviceID: [key]]))
         let store = try unitStore(tmp("unit"), key: key, count: 1)
         let r = try #require(try store.records().first)
-        for bad in ["WP\u{0}UNIT-7", "../WP-UNIT-7", ".hidden", "-x", "WP UNIT", "苏A", String(repeating: "A", count: 65), ""] {
+        for bad in ["WP\u{0}UNIT-7", "../WP-UNIT-7", ".hidden", "WP.7", "-x", "WP UNIT", "苏A", String(repeating: "A", count: 65), ""] {
             let outcome = ledger.accept(RecordEnvelope(record: r, deviceID: bad, distinguishingID: store.distinguishingID))
             guard case .rejected(let why) = outcome else { Issue.record("\(bad.debugDescription): \(outcome)"); continue }
             #expect(why.contains("is not a device id"), "\(why)")
@@ -220,13 +220,16 @@ import WeighpointUplink
         try (try old.publicKeyPEM()).write(toFile: dir + "/WP-UNIT-7.2026-06.pem", atomically: true, encoding: .utf8)
         try (try other.publicKeyPEM()).write(toFile: dir + "/WP-UNIT-77.pem", atomically: true, encoding: .utf8)
         try "not a key".write(toFile: dir + "/WP-UNIT-9.pem", atomically: true, encoding: .utf8)
+        // Device ids have no '.': this is a key labelled "7" of device WP-UNIT, never one of a device "WP-UNIT.7".
+        try (try other.publicKeyPEM()).write(toFile: dir + "/WP-UNIT.7.pem", atomically: true, encoding: .utf8)
         try (try other.publicKeyPEM()).write(toFile: dir + "/bad id.pem", atomically: true, encoding: .utf8)
         let registry = DeviceKeyDirectory(directory: dir)
         #expect(Set(try registry.keys(for: "WP-UNIT-7").map { try $0.keyID() }) == Set([try old.keyID(), try new.keyID()]))
         #expect(try registry.keys(for: "WP-UNIT-77").map { try $0.keyID() } == [try other.keyID()])
         #expect(registry.keys(for: "../WP-UNIT-7").isEmpty && registry.keys(for: "WP-UNIT-9").isEmpty)
         let (devices, problems) = registry.inventory()
-        #expect(devices == ["WP-UNIT-7": 2, "WP-UNIT-77": 1], "\(devices)")
+        #expect(devices == ["WP-UNIT-7": 2, "WP-UNIT-77": 1, "WP-UNIT": 1], "\(devices)")
+        #expect(try registry.keys(for: "WP-UNIT").map { try $0.keyID() } == [try other.keyID()])
         #expect(problems.count == 2 && problems.contains { $0.hasSuffix("bad id.pem: 'bad id' is not a device id") } && problems.contains { $0.contains("WP-UNIT-9.pem") }, "\(problems)")
         // A record signed with the device's earlier key is still taken.
         let ledger = try CaseLedger(directory: tmp("ledger"), registry: registry)
