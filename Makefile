@@ -96,6 +96,7 @@ bench-capture: deps
 # One vehicle end to end through the running unit, and the daemon's start-up and memory (BENCHMARKS.md).
 bench-unit: deps
 	$(SWIFT) build -c release --product weighpoint
+	$(SWIFT) build -c release --product weighpointd
 	$(SWIFT) build -c release --product weighpoint-dev
 	.build/release/weighpoint-dev unit-bench --rates 10,50 --seconds 20 --dir $(CURDIR)/.build
 	Scripts/daemon-bench
