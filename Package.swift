@@ -197,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "WeighpointUplinkTests",
             dependencies: [
-                "WeighpointUplink", "WeighpointCaseSink", "WeighpointCapture", "WeighpointEvidence", "WeighpointCrypto", "WeighpointTesting", "WeighpointCore",
+                "WeighpointUplink", "WeighpointCaseSink", "WeighpointHTTP", "WeighpointCapture", "WeighpointEvidence", "WeighpointCrypto", "WeighpointTesting", "WeighpointCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(name: "WeighpointJSONTests", dependencies: ["WeighpointJSON"]),

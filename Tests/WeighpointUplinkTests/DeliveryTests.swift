@@ -1,5 +1,7 @@
 import WeighpointCrypto
 import Foundation
+import WeighpointHTTP
+import Glibc
 import Testing
 import WeighpointCaseSink
 import WeighpointCore
@@ -176,6 +178,55 @@ import WeighpointUplink
         await up2.shutdown()
         #expect(try CaseLedger.list(sink.ledger.directory).map { "\($0.device) \($0.seq)" } == ["WP-UNIT-8 1", "WP-UNIT-8 2"])
         #expect(CaseLedger.verify(sink.ledger.directory).isEmpty)
+        await sink.stop()
+    }
+
+    /// The receiver has the unit's connection guard: connections over its per-address limit are
+    /// closed at once, idle ones at the header timeout (no TLS handshake needed for either), and
+    /// a unit delivers normally afterwards. Sockets block on a dispatch queue, not on Swift's
+    /// cooperative threads, which the receiver itself needs.
+    @Test func theReceiverClosesConnectionsOverItsLimitsAndKeepsTakingRecords() async throws {
+        let pki = try TestPKI()
+        let key = try SigningKey.generate(.ed25519)
+        var limits = CaseSink.connectionLimits
+        limits.maxConnectionsPerAddress = 2
+        limits.headerTimeout = .seconds(2)
+        let sink = try await RunningSink(pki: pki, data: tmp("sink"), trust: [key], connections: limits)
+        let port = sink.port
+        let closedCount: Int = try await withCheckedThrowingContinuation { c in
+            DispatchQueue.global().async {
+                c.resume(with: Result {
+                    let fds = try (0..<4).map { _ -> Int32 in
+                        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                        var a = sockaddr_in()
+                        a.sin_family = sa_family_t(AF_INET)
+                        a.sin_port = in_port_t(UInt16(port).bigEndian)
+                        a.sin_addr.s_addr = inet_addr("127.0.0.1")
+                        let rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                        guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
+                        return fd
+                    }
+                    defer { fds.forEach { close($0) } }
+                    // Each is closed by the receiver within 30 s (a read gives end of file or an error).
+                    return fds.filter { fd in
+                        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                        let end = Date().addingTimeInterval(30)
+                        while Date() < end {
+                            if poll(&p, 1, 100) > 0 {
+                                var b = [UInt8](repeating: 0, count: 64)
+                                if read(fd, &b, b.count) <= 0 { return true }
+                            }
+                        }
+                        return false
+                    }.count
+                })
+            }
+        }
+        #expect(closedCount == 4, "\(closedCount) of 4 held connections closed by the receiver")
+        let store = try unitStore(tmp("unit"), key: key, count: 2)
+        let up = try uplink(store, pki, url: sink.url)
+        #expect(try await up.drain() == 2)
+        await up.shutdown()
         await sink.stop()
     }
 

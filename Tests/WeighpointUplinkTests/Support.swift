@@ -1,5 +1,6 @@
 import WeighpointCrypto
 import Foundation
+import WeighpointHTTP
 import Hummingbird
 import Testing
 import WeighpointCaseSink
@@ -54,13 +55,16 @@ final class RunningSink: @unchecked Sendable {
     let faults: SinkFaults
 
     /// `trust`: keys registered for `device` (the test unit's, unless told).
-    init(pki: TestPKI, data: String, trust: [SigningKey], device: String = unitIdentity.deviceID, registry: (any DeviceKeyRegistry)? = nil, port: Int = 0, token: String? = nil) async throws {
+    init(
+        pki: TestPKI, data: String, trust: [SigningKey], device: String = unitIdentity.deviceID, registry: (any DeviceKeyRegistry)? = nil, port: Int = 0,
+        token: String? = nil, connections: ConnectionGuard.Limits = CaseSink.connectionLimits
+    ) async throws {
         let ledger = try CaseLedger(directory: data, registry: registry ?? FixedDeviceKeys([device: trust]))
         let faults = SinkFaults()
         let portBox = PortBox()
         let app = try CaseSink.application(
             host: "127.0.0.1", port: port, tls: SinkTLS(certificatePath: pki.serverCert, keyPath: pki.serverKey, clientCAPath: pki.ca),
-            ledger: ledger, faults: faults, bearerToken: token, onRunning: { portBox.set($0) })
+            ledger: ledger, faults: faults, bearerToken: token, connections: ConnectionGuard(limits: connections), onRunning: { portBox.set($0) })
         task = Task { try await app.runService() }
         guard await waitUntil({ portBox.value != nil }) else { throw PKIError(message: "receiver did not start") }
         self.port = portBox.value!
