@@ -123,7 +123,7 @@ public final class CaseLedger: @unchecked Sendable {
         let decision = fields.decision ?? "unknown"
         let plate = fields.plate
         let utc = fields.committedAt ?? ""
-        let columns = fields.columnValues
+        let columns = fields.columns
         try db.write { db in
             if last == nil, let prev {
                 // The first record this receiver holds for the device anchors its chain.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WeighpointCore
 import WeighpointCrypto
 
@@ -11,17 +12,28 @@ public protocol DeviceKeyRegistry: Sendable {
 
 /// Keys in a directory, one file per key: `<device_id>.pem`, and `<device_id>.<label>.pem` for
 /// further keys of the same device (the one it used before a key change, while its records are
-/// still arriving); device ids have no '.', so the first '.' ends the id. Read at each lookup,
-/// so a device registered while the receiver runs is taken at once; a file that is not a
+/// still arriving); device ids have no '.', so the first '.' ends the id. Looked up at each
+/// record (a key parsed again only when its file changes), so a device registered while the
+/// receiver runs is taken at once; a file that is not a
 /// public key is skipped and said by `inventory`.
-public struct DeviceKeyDirectory: DeviceKeyRegistry {
+public final class DeviceKeyDirectory: DeviceKeyRegistry {
     public let directory: String
+    /// Keys parsed, by path, with the file's modification time: a record costs a directory
+    /// listing and a stat per key file, not a PEM parse.
+    private let parsed = Mutex<[String: (modified: Date, key: SigningKey)]>([:])
 
     public init(directory: String) { self.directory = directory }
 
     public func keys(for device: String) -> [SigningKey] {
         guard DeviceID.isValid(device) else { return [] }
-        return files(of: device).compactMap { try? SigningKey.load(path: directory + "/" + $0) }
+        return files(of: device).compactMap { name in
+            let path = directory + "/" + name
+            guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return nil }
+            if let hit = parsed.withLock({ $0[path] }), hit.modified == modified { return hit.key }
+            guard let key = try? SigningKey.load(path: path) else { return nil }
+            parsed.withLock { $0[path] = (modified, key) }
+            return key
+        }
     }
 
     func files(of device: String) -> [String] {

@@ -72,11 +72,11 @@ public struct StoredRecord: Sendable {
 
 /// The record's columns: from its content when committed; from its body when an older store
 /// that had no such columns is opened (nil where a body has no such field).
-struct RecordColumns {
-    var controllerSeq: Int64?
-    var lane: Int64?
-    var grossKg: Int64?
-    var weighedAt: String?
+public struct RecordColumns: Sendable {
+    public var controllerSeq: Int64?
+    public var lane: Int64?
+    public var grossKg: Int64?
+    public var weighedAt: String?
 
     init(_ content: RecordContent) {
         controllerSeq = Int64(content.weighing.seq)

@@ -20,8 +20,8 @@ public struct SignedRecordFields: Sendable {
     public var decision: String?
     public var plate: String?
     public var evidence: [Item]
-    /// What the store keeps as columns beside the body.
-    let columns: RecordColumns
+    /// What the store keeps as columns beside the body (nil where the body has none).
+    public let columns: RecordColumns
 
     public init(_ body: JSONValue) {
         deviceID = body["device_id"]?.stringValue
@@ -36,9 +36,4 @@ public struct SignedRecordFields: Sendable {
         columns = RecordColumns(body: body)
     }
 
-    /// The columns of the store's `records` table that a body gives: controller sequence, lane,
-    /// gross (kg), weighing time, in that order, each nil where the body has none.
-    public var columnValues: (controllerSeq: Int64?, lane: Int64?, grossKg: Int64?, weighedAt: String?) {
-        (columns.controllerSeq, columns.lane, columns.grossKg, columns.weighedAt)
-    }
 }

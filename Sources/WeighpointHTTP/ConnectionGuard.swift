@@ -42,9 +42,6 @@ public final class ConnectionGuard: Sendable {
         effectiveMaxConnections = max(8, min(limits.maxConnections, room))
     }
 
-    /// Connections open now.
-    public var open: Int { state.withLock { $0.total } }
-
     func admit(_ address: String) -> String? {
         state.withLock { s in
             if s.total >= effectiveMaxConnections { return "refused_total" }

@@ -149,7 +149,6 @@ public final class StationUnit: @unchecked Sendable {
         if copies > 0 { metrics.add("weighpoint_plate_read_copies_total", [], Double(copies)) }
     }
 
-    public var cameraIDs: Set<String> { Set(config.cameras.map(\.id)) }
 
     /// Weighings received and not yet decided.
     public var pendingCount: Int { vehicles.count }

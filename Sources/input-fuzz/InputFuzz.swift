@@ -66,7 +66,7 @@ enum InputFuzz {
         let parsed = v["signedRecord"] != nil ? OverloadExchange.parse(v) : RecordEnvelope.parse(v)
         if case .success(let e) = parsed, let body = try? JSONValue.parse(e.body) {
             let f = SignedRecordFields(body)
-            _ = (f.deviceID.map(DeviceID.isValid), f.evidence.count, f.columnValues)
+            _ = (f.deviceID.map(DeviceID.isValid), f.evidence.count, f.columns)
         }
     }
 

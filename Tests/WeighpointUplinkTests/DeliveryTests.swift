@@ -278,6 +278,11 @@ import WeighpointUplink
         #expect(Set(try registry.keys(for: "WP-UNIT-7").map { try $0.keyID() }) == Set([try old.keyID(), try new.keyID()]))
         #expect(try registry.keys(for: "WP-UNIT-77").map { try $0.keyID() } == [try other.keyID()])
         #expect(registry.keys(for: "../WP-UNIT-7").isEmpty && registry.keys(for: "WP-UNIT-9").isEmpty)
+        // Keys are parsed once per file version: a file replaced (a new modification time) is read again.
+        let replaced = try SigningKey.generate(.p256)
+        try (try replaced.publicKeyPEM()).write(toFile: dir + "/WP-UNIT-77.pem", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: dir + "/WP-UNIT-77.pem")
+        #expect(try registry.keys(for: "WP-UNIT-77").map { try $0.keyID() } == [try replaced.keyID()])
         let (devices, problems) = registry.inventory()
         #expect(devices == ["WP-UNIT-7": 2, "WP-UNIT-77": 1, "WP-UNIT": 1], "\(devices)")
         #expect(try registry.keys(for: "WP-UNIT").map { try $0.keyID() } == [try other.keyID()])
