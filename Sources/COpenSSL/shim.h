@@ -77,4 +77,26 @@ static inline int wp_verify(EVP_PKEY *pkey, const char *mdname, const unsigned c
     ERR_clear_error();
     return ok;
 }
+// The subject of a DER certificate in RFC 2253 form with UTF-8 kept as is (what
+// `openssl x509 -noout -subject -nameopt RFC2253,-esc_msb` prints after "subject="), written
+// to out (NUL-terminated, at most cap bytes). Returns the length, or -1.
+static inline int wp_x509_subject(const unsigned char *der, long der_len, char *out, size_t cap) {
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, der_len);
+    if (x == NULL || p != der + der_len) { X509_free(x); return -1; }
+    BIO *bio = BIO_new(BIO_s_mem());
+    int n = -1;
+    if (bio != NULL && X509_NAME_print_ex(bio, X509_get_subject_name(x), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        char *data = NULL;
+        long len = BIO_get_mem_data(bio, &data);
+        if (len >= 0 && (size_t)len < cap) {
+            memcpy(out, data, (size_t)len);
+            out[len] = 0;
+            n = (int)len;
+        }
+    }
+    BIO_free(bio);
+    X509_free(x);
+    return n;
+}
 #endif

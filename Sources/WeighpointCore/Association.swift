@@ -52,8 +52,14 @@ public struct PlateRead: Hashable, Sendable {
     public var box: PlateBox?
     /// The built-in recogniser's model that read it (name and SHA-256); nil for pushed reads.
     public var recognizer: String?
+    /// Who pushed it and how (the credential that authenticated the request); nil for reads the
+    /// unit made itself.
+    public var provenance: ReadProvenance?
 
-    public init(camera: String, time: Timestamp, text: String, color: PlateColor, confidence: Double, alternatives: [[CharacterAlternative]]? = nil, box: PlateBox? = nil, recognizer: String? = nil) {
+    public init(
+        camera: String, time: Timestamp, text: String, color: PlateColor, confidence: Double, alternatives: [[CharacterAlternative]]? = nil, box: PlateBox? = nil,
+        recognizer: String? = nil, provenance: ReadProvenance? = nil
+    ) {
         self.camera = camera
         self.time = time
         self.text = text
@@ -63,10 +69,26 @@ public struct PlateRead: Hashable, Sendable {
         self.alternatives = alternatives
         self.box = box
         self.recognizer = recognizer
+        self.provenance = provenance
     }
 
     /// True when the read is a trailer plate (ending 挂).
     public var isTrailerPlate: Bool { normalized.unicodeScalars.last == "挂" }
+}
+
+/// Where a pushed read came from: the credential that authenticated the request (as
+/// configured: `certificate:SHA256`, `subject:DN` or `token:SHA256-PREFIX`), the transport
+/// (`https-client-certificate`, `https-bearer-token`) and the sender's address.
+public struct ReadProvenance: Hashable, Sendable {
+    public var credential: String
+    public var transport: String
+    public var address: String
+
+    public init(credential: String, transport: String, address: String) {
+        self.credential = credential
+        self.transport = transport
+        self.address = address
+    }
 }
 
 /// A rectangle in a frame, pixels.

@@ -85,6 +85,10 @@ public struct RecordContent: Sendable {
             ]
             // What the built-in recogniser adds: its model, the box, each character's alternatives.
             if let m = r.recognizer { o["recognizer"] = .string(m) }
+            // A pushed read: who sent it, authenticated by what.
+            if let p = r.provenance {
+                o["provenance"] = .object(["credential": .string(p.credential), "transport": .string(p.transport), "address": .string(p.address)])
+            }
             if let b = r.box { o["box"] = .array([b.x, b.y, b.width, b.height].map { .int(Int64($0)) }) }
             if let alts = r.alternatives {
                 o["alternatives"] = .array(alts.map { a in .array(a.map { .object(["char": .string(String($0.character)), "p": .double(($0.probability * 10_000).rounded() / 10_000)]) }) })

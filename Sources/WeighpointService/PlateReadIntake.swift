@@ -62,16 +62,19 @@ public final class PlateReadIntake: @unchecked Sendable {
     /// The JSON limits of a read body: a few reads of short strings.
     var jsonLimits: JSONLimits { JSONLimits(maxBytes: limits.maxBodyBytes, maxDepth: 16, maxStringBytes: 1024) }
 
-    /// Parses, checks and rate-limits one request body from `address`. A bad batch is refused whole.
-    public func take(_ body: [UInt8], from address: String = "local") -> Outcome {
+    /// Parses, checks and rate-limits one request body from an authenticated `sender`; a read
+    /// for a camera the sender's credential is not for is refused with 403. A bad batch is
+    /// refused whole. Each read taken carries the sender as its provenance.
+    public func take(_ body: [UInt8], from sender: ReadSender) -> Outcome {
+        let address = sender.address
         guard body.count <= limits.maxBodyBytes else {
             return .refused(status: 413, reason: "too_large", message: "body of \(body.count) bytes is over \(limits.maxBodyBytes)")
         }
         let now = clock.now()
         let reads: [PlateRead]
-        switch parse(body, now: now) {
+        switch parse(body, now: now, sender: sender) {
         case .success(let r): reads = r
-        case .failure(let e): return .refused(status: 400, reason: e.reason, message: e.message)
+        case .failure(let e): return .refused(status: e.reason == "forbidden" ? 403 : 400, reason: e.reason, message: e.message)
         }
         return lock.withLock {
             let since = now.microseconds - 1_000_000
@@ -110,7 +113,7 @@ public final class PlateReadIntake: @unchecked Sendable {
     }
 
     /// A read or an array of reads; every error names the read's index and the field.
-    func parse(_ bytes: [UInt8], now: Timestamp) -> Result<[PlateRead], Refusal> {
+    func parse(_ bytes: [UInt8], now: Timestamp, sender: ReadSender) -> Result<[PlateRead], Refusal> {
         let v: JSONValue
         do { v = try JSONValue.parse(bytes, limits: jsonLimits) } catch { return .failure(Refusal(reason: "json", message: "body is not JSON: \(error)")) }
         let items: [JSONValue]
@@ -129,8 +132,9 @@ public final class PlateReadIntake: @unchecked Sendable {
                 return bad(String(unknown.prefix(32)), "field", "unknown field")
             }
             guard let camera = item["camera"]?.stringValue else { return bad("camera", "field", "missing or not a string") }
-            guard cameras.contains(camera) else {
-                return bad("camera", "camera", "'\(camera.prefix(32))' is not a configured camera (\(cameras.sorted().joined(separator: ", ")))")
+            guard sender.cameras.contains(camera) else {
+                let known = cameras.contains(camera) ? "'\(camera)'" : "'\(camera.prefix(32))' (not a configured camera)"
+                return bad("camera", "forbidden", "credential \(sender.credential.prefix(90)) may post reads for \(sender.cameras.sorted().joined(separator: ", ")) only, not for \(known)")
             }
             guard let t = item["time"]?.stringValue, let time = Timestamp(rfc3339: t) else { return bad("time", "field", "missing or not an RFC 3339 time") }
             if time.microseconds > now.microseconds + limits.clockSkewMicroseconds {
@@ -152,7 +156,7 @@ public final class PlateReadIntake: @unchecked Sendable {
             default: return bad("confidence", "field", "must be a number")
             }
             guard (0...1).contains(confidence) else { return bad("confidence", "field", "\(confidence) is outside 0…1") }
-            out.append(PlateRead(camera: camera, time: time, text: text, color: color, confidence: confidence))
+            out.append(PlateRead(camera: camera, time: time, text: text, color: color, confidence: confidence, provenance: sender.provenance))
         }
         return .success(out)
     }

@@ -62,9 +62,12 @@ public struct StationConfig: Sendable {
         public var jpegQuality: Int
         /// How far from the expected time a frame may be and still be evidence, ms.
         public var toleranceMs: Int
-        /// Where this camera's plate reads come from: pushed by the camera over HTTP, or read
-        /// from its frames by the built-in recogniser.
+        /// Where this camera's plate reads come from: pushed by the camera over HTTPS, read
+        /// from its frames by the built-in recogniser, or none (an evidence camera).
         public var plates: PlateSource
+        /// For pushed reads: the credentials that may post this camera's reads (at least one;
+        /// two while one is being replaced).
+        public var credentials: [PushCredential] = []
         /// The part of the frame the recogniser looks at (pixels); nil: all of it.
         public var roi: PlateBox?
         /// Frames around the expected time the recogniser reads per vehicle (bounded work).
@@ -74,9 +77,20 @@ public struct StationConfig: Sendable {
         public var camera: Camera { Camera(id: id, lane: lane, role: role, distanceM: distanceM) }
     }
 
-    public enum PlateSource: String, Sendable {
+    public enum PlateSource: String, Sendable, CaseIterable {
         case pushed
         case recognizer
+        case none
+    }
+
+    /// `[http]` tls_listen, tls_certificate, tls_key, tls_client_ca: the listener that takes
+    /// authenticated requests (plate reads), needed when a camera pushes reads.
+    public struct TLSListener: Sendable {
+        public var listen: String
+        public var certificate: String
+        public var key: String
+        /// The CA that issues the cameras' client certificates; nil when every credential is a token.
+        public var clientCA: String?
     }
 
     /// The built-in recogniser (`[recognizer]`), for cameras with `plates = "recognizer"`.
@@ -136,8 +150,10 @@ public struct StationConfig: Sendable {
     public var lanes: [Lane]
     public var wim: WIM
     public var cameras: [CameraConfig]
-    /// The unit's HTTP endpoint (host:port): plate reads in, health and metrics out.
+    /// The unit's plain HTTP listener (host:port, loopback by default): health and metrics only.
     public var httpListen: String
+    /// The TLS listener for authenticated clients (cameras pushing reads), if any camera pushes.
+    public var tlsListener: TLSListener?
     /// `[http]` camera_reads_per_second and read_clock_skew_ms: what a pushed read may be.
     public var readLimits = PlateReadIntake.Limits()
     /// `[http]` max_connections, max_connections_per_address, header_timeout_s, request_timeout_s.
@@ -181,6 +197,7 @@ public struct StationConfig: Sendable {
         let wim = p.wim(root.section("wim"))
         let (cameras, replaySources) = p.cameras(root, lanes: Set(lanes.map(\.number)))
         let (httpListen, readLimits, connectionLimits) = p.http(root.section("http"))
+        let tlsListener = p.tlsListener(root.section("http"), cameras: cameras)
         let rules = p.rules(root.section("rules", required: false))
         let storage = p.storage(root.section("storage"))
         let signing = p.signing(root.section("signing"))
@@ -195,6 +212,7 @@ public struct StationConfig: Sendable {
         config.replaySources = replaySources
         config.readLimits = readLimits
         config.connectionLimits = connectionLimits
+        config.tlsListener = tlsListener
         return config
     }
 }

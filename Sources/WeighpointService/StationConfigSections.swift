@@ -120,7 +120,7 @@ struct SectionParser {
         var cameras: [StationConfig.CameraConfig] = []
         var replaySources: [ConfigProblem] = []
         for c in root.sections("cameras") {
-            c.rejectUnknown(["id", "lane", "role", "distance_m", "device", "replay", "replay_fps", "format", "width", "height", "fps", "pre_window_s", "post_window_s", "jpeg_quality", "tolerance_ms", "plates", "roi", "recognizer_frames"])
+            c.rejectUnknown(["id", "lane", "role", "distance_m", "device", "replay", "replay_fps", "format", "width", "height", "fps", "pre_window_s", "post_window_s", "jpeg_quality", "tolerance_ms", "plates", "credentials", "roi", "recognizer_frames"])
             let id = c.string("id") ?? ""
             if cameras.contains(where: { $0.id == id }) { r.problem(c.key("id"), "camera '\(id)' is configured twice") }
             let lane = c.int("lane", in: 1...16)
@@ -151,7 +151,23 @@ struct SectionParser {
                     return f
                 }
             }
-            let plates = c.oneOf("plates", ["pushed", "recognizer"], required: false).flatMap(StationConfig.PlateSource.init(rawValue:)) ?? .pushed
+            let plates = c.oneOf("plates", StationConfig.PlateSource.allCases.map(\.rawValue), required: false).flatMap(StationConfig.PlateSource.init(rawValue:)) ?? .none
+            var credentials: [PushCredential] = []
+            for text in c.strings("credentials") ?? [] {
+                switch PushCredential.parse(text) {
+                case .success(let cred): credentials.append(cred)
+                case .failure(let why): r.problem(c.key("credentials"), "camera '\(id)': \(why)")
+                }
+            }
+            switch (plates == .pushed, c.has("credentials")) {
+            case (true, false):
+                r.problem(c.key("plates"), "camera '\(id)' takes pushed plate reads but has no credentials: give credentials = [\"certificate:SHA256\" | \"subject:DN\" | \"token:SHA256\"] (weighpoint credential), since every pushed read needs one")
+            case (true, true) where (c.strings("credentials") ?? []).isEmpty:
+                r.problem(c.key("credentials"), "camera '\(id)': at least one credential is needed for pushed reads")
+            case (false, true):
+                r.problem(c.key("credentials"), "camera '\(id)': credentials are for plates = \"pushed\"")
+            default: break
+            }
             var roi: PlateBox?
             if c.has("roi") {
                 let v = c.table?["roi"]?.array?.compactMap { $0.int } ?? []
@@ -168,7 +184,7 @@ struct SectionParser {
                 formats: formats, width: c.int("width", in: 16...8192, required: false) ?? 1920, height: c.int("height", in: 16...8192, required: false) ?? 1080,
                 fps: c.int("fps", in: 1...120, required: false) ?? 25, preWindowS: pre, postWindowS: post,
                 jpegQuality: c.int("jpeg_quality", in: 1...100, required: false) ?? 85, toleranceMs: c.int("tolerance_ms", in: 1...10_000, required: false) ?? 500,
-                plates: plates, roi: roi, recognizerFrames: c.int("recognizer_frames", in: 1...12, required: false) ?? 3))
+                plates: plates, credentials: credentials, roi: roi, recognizerFrames: c.int("recognizer_frames", in: 1...12, required: false) ?? 3))
         }
         return (cameras, replaySources)
     }
@@ -180,8 +196,8 @@ struct SectionParser {
     /// (10), the whole request within request_timeout_s (30).
     func http(_ http: Section) -> (String, PlateReadIntake.Limits, ConnectionGuard.Limits) {
         let r = reader
-        http.rejectUnknown(["listen", "camera_reads_per_second", "read_clock_skew_ms", "max_connections", "max_connections_per_address", "header_timeout_s", "request_timeout_s"])
-        let httpListen = http.string("listen") ?? ""
+        http.rejectUnknown(["listen", "tls_listen", "tls_certificate", "tls_key", "tls_client_ca", "camera_reads_per_second", "read_clock_skew_ms", "max_connections", "max_connections_per_address", "header_timeout_s", "request_timeout_s"])
+        let httpListen = http.string("listen", required: false) ?? "127.0.0.1:8080"
         if !httpListen.isEmpty && HostPort(httpListen) == nil { r.problem(http.key("listen"), "'\(httpListen)' is not host:port") }
         var limits = PlateReadIntake.Limits()
         limits.readsPerSecondPerCamera = http.int("camera_reads_per_second", in: 1...100, required: false) ?? limits.readsPerSecondPerCamera
@@ -192,6 +208,40 @@ struct SectionParser {
         if let s = http.double("header_timeout_s", in: 0.1...300, required: false) { connections.headerTimeout = .milliseconds(Int64(s * 1000)) }
         if let s = http.double("request_timeout_s", in: 0.1...600, required: false) { connections.requestTimeout = .milliseconds(Int64(s * 1000)) }
         return (httpListen, limits, connections)
+    }
+
+    /// [http] tls_listen, tls_certificate, tls_key and tls_client_ca: needed as soon as a camera
+    /// pushes reads (reads are taken over TLS only), the client CA as soon as a credential is a
+    /// certificate's. The files must exist; the listener loads them at start.
+    func tlsListener(_ http: Section, cameras: [StationConfig.CameraConfig]) -> StationConfig.TLSListener? {
+        let r = reader
+        let pushing = cameras.filter { $0.plates == .pushed }
+        let keys = ["tls_listen", "tls_certificate", "tls_key"]
+        guard let first = pushing.first else {
+            if let k = (keys + ["tls_client_ca"]).first(where: { http.has($0) }) {
+                r.problem(http.key(k), "no camera has plates = \"pushed\": the TLS listener takes nothing (leave tls_* out)")
+            }
+            return nil
+        }
+        for k in keys where !http.has(k) {
+            r.problem(http.key(k), "camera '\(first.id)' takes pushed plate reads, which are taken only over TLS: give \(keys.joined(separator: ", "))")
+        }
+        let listen = http.string("tls_listen", required: false) ?? ""
+        if http.has("tls_listen") && HostPort(listen) == nil { r.problem(http.key("tls_listen"), "'\(listen)' is not host:port") }
+        func file(_ k: String, _ what: String) -> String? {
+            guard let v = http.string(k, required: false) else { return nil }
+            let path = resolve(v)!
+            mustExist(path, key: http.key(k), what: what)
+            return path
+        }
+        let cert = file("tls_certificate", "the listener's certificate (PEM)")
+        let key = file("tls_key", "the listener's private key (PEM)")
+        let ca = file("tls_client_ca", "the CA of the cameras' client certificates (PEM)")
+        if ca == nil, let c = pushing.first(where: { $0.credentials.contains(where: \.needsCertificate) }) {
+            r.problem(http.key("tls_client_ca"), "camera '\(c.id)' has a certificate credential: give tls_client_ca, the CA its client certificate chains to")
+        }
+        guard let cert, let key, HostPort(listen) != nil else { return nil }
+        return StationConfig.TLSListener(listen: listen, certificate: cert, key: key, clientCA: ca)
     }
 
     /// [rules]: tolerance, match window, permits, watch lists.

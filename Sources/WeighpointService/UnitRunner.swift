@@ -9,6 +9,12 @@ import WeighpointUplink
 /// group: started in order (delivery, unit, HTTP endpoint, systemd notifier, then `extra`), shut
 /// down in reverse on SIGTERM or SIGINT, so input stops first, pending weighings are decided and
 /// committed, and delivery stops last.
+/// The unit cannot start: what and why.
+public struct UnitStartError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
 public enum UnitRunner {
     /// swift-log through `KeyValueLogHandler` on standard error; `WEIGHPOINT_LOG=debug|info|
     /// notice|warning|error` sets the level (default info).
@@ -52,7 +58,13 @@ public enum UnitRunner {
             log.critical("cannot start the unit", metadata: ["error": "\(error)"])
             return 1
         }
-        try await run(unit: unit, logger: log, consoleOnStandardIO: consoleOnStandardIO)
+        do {
+            try await run(unit: unit, logger: log, consoleOnStandardIO: consoleOnStandardIO)
+        } catch let e as UnitStartError {
+            log.critical("cannot start the unit", metadata: ["error": "\(e)"])
+            FileHandle.standardError.write(Data("\(e)\n".utf8))
+            return 1
+        }
         log.info("stopped")
         return 0
     }
@@ -73,10 +85,10 @@ public enum UnitRunner {
     /// the configured serial port; its end of input then shuts the unit down.
     public static func run(
         unit: StationUnit, logger: Logger, extra: [any Service] = [], consoleOnStandardIO: Bool = false,
-        onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }, onTLSRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let config = unit.config
-        let ready = ReadyFlag(needs: ["unit", "http"])
+        let ready = ReadyFlag(needs: config.tlsListener == nil ? ["unit", "http"] : ["unit", "http", "tls"])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let cs = config.caseSystem {
             let uplink = try Uplink(store: unit.store, settings: try uplinkSettings(cs))
@@ -84,13 +96,30 @@ public enum UnitRunner {
             services.append(.init(service: UplinkService(uplink: uplink, logger: logger)))
         }
         services.append(.init(service: UnitService(unit: unit) { ready.mark("unit") }))
+        let shared = UnitHTTP.Shared(unit: unit)
         let hp = HostPort(config.httpListen)!
-        let http = UnitHTTP.application(unit: unit, host: hp.host, port: hp.port) { port in
-            logger.info("http listening", metadata: ["port": "\(port)", "routes": "POST /v1/reads, GET /health, GET /metrics"])
+        let http = UnitHTTP.plain(unit: unit, shared: shared, host: hp.host, port: hp.port) { port in
+            logger.info("http listening", metadata: ["port": "\(port)", "routes": "GET /health, GET /metrics"])
             ready.mark("http")
             await onHTTPRunning(port)
         }
         services.append(.init(service: http))
+        if let tls = config.tlsListener {
+            let app: any Service
+            do {
+                app = try UnitHTTP.authenticated(unit: unit, shared: shared, listener: tls) { port in
+                    logger.info("tls listening", metadata: ["port": "\(port)", "routes": "POST /v1/reads", "client_ca": "\(tls.clientCA ?? "none (tokens only)")"])
+                    ready.mark("tls")
+                    await onTLSRunning(port)
+                }
+            } catch {
+                throw UnitStartError(message: "[http] tls_certificate \(tls.certificate), tls_key \(tls.key)\(tls.clientCA.map { ", tls_client_ca \($0)" } ?? ""): cannot load: \(error)")
+            }
+            services.append(.init(service: app))
+        }
+        if !config.cameras.contains(where: { $0.plates != .none }) {
+            logger.warning("no camera gives plate reads (plates = \"pushed\" or \"recognizer\"): every record will say plate unknown")
+        }
         services.append(.init(service: SystemdNotifier(unit: unit, ready: ready)))
         if let c = config.console {
             if consoleOnStandardIO {

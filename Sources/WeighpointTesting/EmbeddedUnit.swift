@@ -130,12 +130,15 @@ public final class EmbeddedUnit: @unchecked Sendable {
     public var configPath: String { directory + "/station.toml" }
 
     /// A started unit. `extraConfig` is appended to its station.toml; `http` is the body of its
-    /// `[http]` section.
-    public init(start: Timestamp = Timestamp(rfc3339: "2026-12-01T08:00:00Z")!, http: String = #"listen = "127.0.0.1:0""#, extraConfig: String = "") throws {
+    /// `[http]` section; `front` and `rear` are added to the cameras' sections (plates, credentials).
+    public init(
+        start: Timestamp = Timestamp(rfc3339: "2026-12-01T08:00:00Z")!, http: String = #"listen = "127.0.0.1:0""#, extraConfig: String = "",
+        front: String = "", rear: String = ""
+    ) throws {
         directory = NSTemporaryDirectory() + "wp-embedded-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory + "/frames", withIntermediateDirectories: true)
         _ = try SigningKey.generate(.ed25519).write(to: directory + "/key")
-        try Self.config(extraConfig, http: http).write(toFile: directory + "/station.toml", atomically: true, encoding: .utf8)
+        try Self.config(extraConfig, http: http, front: front, rear: rear).write(toFile: directory + "/station.toml", atomically: true, encoding: .utf8)
         clock = ManualClock(start)
         source = MemoryWeighingSource(profile: try StationConfig.load(path: directory + "/station.toml").wim.profile)
         try startUnit()
@@ -198,7 +201,7 @@ public final class EmbeddedUnit: @unchecked Sendable {
     /// Records in the store, oldest first, as JSON.
     public func records() throws -> [JSONValue] { try unit.store.records().compactMap(\.json) }
 
-    static func config(_ extra: String, http: String) -> String {
+    static func config(_ extra: String, http: String, front: String, rear: String) -> String {
         """
         [station]
         code = "E-1"
@@ -222,6 +225,7 @@ public final class EmbeddedUnit: @unchecked Sendable {
         distance_m = 12.0
         replay = "frames"
         post_window_s = 0.1
+        \(front)
 
         [[cameras]]
         id = "rear-1"
@@ -230,6 +234,7 @@ public final class EmbeddedUnit: @unchecked Sendable {
         distance_m = 2.0
         replay = "frames"
         post_window_s = 0.1
+        \(rear)
 
         [http]
         \(http)

@@ -44,10 +44,10 @@ enum InputFuzz {
         // address): the seeds' times stay in the window and the rate never hides the parser.
         clock.set(start)
         sourceNumber &+= 1
-        guard case .accepted(let reads) = intake.take(bytes, from: "fuzz-\(sourceNumber % 4000)") else { return }
+        guard case .accepted(let reads) = intake.take(bytes, from: ReadSender(credential: "token:fuzz", cameras: ["front-1"], transport: "https-bearer-token", address: "fuzz-\(sourceNumber % 4000)")) else { return }
         let now = clock.now().microseconds
         for r in reads {
-            precondition(["front-1", "rear-1"].contains(r.camera))
+            precondition(r.camera == "front-1", "a read for \(r.camera) taken from a sender for front-1 only")
             precondition((1...16).contains(r.text.unicodeScalars.count) && r.text.utf8.count <= 32, "plate \(r.text.debugDescription)")
             precondition(!r.text.unicodeScalars.contains { $0.properties.generalCategory == .control })
             precondition(r.time.microseconds <= now + intake.limits.clockSkewMicroseconds && r.time.microseconds >= now - intake.limits.maxAgeMicroseconds)

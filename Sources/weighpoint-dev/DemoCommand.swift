@@ -5,6 +5,7 @@ import Foundation
 import WeighpointCommandLine
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import WeighpointCapture
 import WeighpointCaseSink
@@ -28,7 +29,7 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Vehicles to drive over the sensor.") var vehicles = 20
     @Option(help: "Data directory (the unit's store, the receiver's data, the generated station.toml and keys).") var data = "demo-data/unit"
     @Option(help: "Vehicles per second.") var rate = 2.0
-    @Option(help: "A PKI made by Scripts/make-pki (ca.pem, server.*, client.*): deliver over HTTPS with client certificates; plain HTTP on loopback without it.") var pki: String?
+    @Option(help: "A PKI made by Scripts/make-pki (ca.pem, server.*, client.*, anpr-front-1.*): delivery and pushed plate reads over TLS with client certificates (default: one made in DATA/pki).") var pki: String?
     @Option(help: "Seed of the synthetic traffic.") var seed: UInt64 = 7
     @Option(help: "Directory of JPEG frames for the replay cameras (default: Images/ of this project).") var images: String?
     @Option(help: "Frame sequences of passing plates (Scripts/make-plate-images --sequences N): lane 1's front camera then reads plates with the built-in recogniser, each vehicle shown to it as one of these sequences.") var recognizerPlates: String?
@@ -43,7 +44,13 @@ struct Demo: AsyncParsableCommand {
         let fm = FileManager.default
         let dir = URL(fileURLWithPath: data).standardizedFileURL.path
         try fm.createDirectory(atPath: dir + "/key", withIntermediateDirectories: true)
-        let pki = self.pki.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let pki = URL(fileURLWithPath: self.pki ?? dir + "/pki").standardizedFileURL.path
+        if self.pki == nil || !fm.fileExists(atPath: pki + "/anpr-front-1.pem") {
+            let made = try runProcess(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Scripts/make-pki").standardized.path, [pki])
+            guard made.status == 0 else { throw ValidationError("Scripts/make-pki failed: \(made.stderr)") }
+        }
+        // Lane 2's front camera pushes with a bearer token (lane 1's with its client certificate).
+        let token = PushCredential.newToken()
         guard let imageDir = images ?? Self.findImages() else { throw ValidationError("no Images/ directory found; pass --images") }
 
         // Signing key, trusted by the receiver.
@@ -56,7 +63,7 @@ struct Demo: AsyncParsableCommand {
 
         // The reference case receiver.
         let ledger = try CaseLedger(directory: dir + "/case-system", registry: DeviceKeyDirectory(directory: dir + "/trust"))
-        let sinkTLS = pki.map { SinkTLS(certificatePath: $0 + "/server.pem", keyPath: $0 + "/server.key", clientCAPath: $0 + "/ca.pem") }
+        let sinkTLS = SinkTLS(certificatePath: pki + "/server.pem", keyPath: pki + "/server.key", clientCAPath: pki + "/ca.pem")
         let sinkPort = PortBox()
         let sink = try CaseSink.application(host: "127.0.0.1", port: 0, tls: sinkTLS, ledger: ledger) { sinkPort.set($0) }
         let sinkTask = Task { try await sink.run() }
@@ -70,14 +77,11 @@ struct Demo: AsyncParsableCommand {
         defer { sim.stop() }
 
         // The station configuration the daemon would read.
-        let scheme = pki == nil ? "http" : "https"
-        var tlsLines = ""
-        if let pki {
-            tlsLines = "client_certificate = \"\(pki)/client.pem\"\nclient_key = \"\(pki)/client.key\"\nca_bundle = \"\(pki)/ca.pem\"\n"
-        }
+        let scheme = "https"
+        let tlsLines = "client_certificate = \"\(pki)/client.pem\"\nclient_key = \"\(pki)/client.key\"\nca_bundle = \"\(pki)/ca.pem\"\n"
         let configPath = dir + "/station.toml"
         let bank = try recognizerPlates.map { try PlateBank(directory: $0) }
-        try Self.stationTOML(wimPort: sim.port, images: imageDir, data: dir + "/evidence", key: keyPath, caseURL: "\(scheme)://127.0.0.1:\(receiverPort)", tls: tlsLines, recognizer: bank != nil)
+        try Self.stationTOML(wimPort: sim.port, images: imageDir, data: dir + "/evidence", key: keyPath, caseURL: "\(scheme)://127.0.0.1:\(receiverPort)", tls: tlsLines, pki: pki, token: token, recognizer: bank != nil)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
         let config: StationConfig
         do { config = try StationConfig.load(path: configPath) } catch {
@@ -106,8 +110,8 @@ struct Demo: AsyncParsableCommand {
         }
         print("== unit \(config.station.deviceID) at \(config.station.code): WIM \(config.wim.transport), \(config.cameras.count) replay cameras, case system \(scheme)://127.0.0.1:\(receiverPort)")
         print("   station configuration: \(configPath)")
-        let traffic = Traffic(unit: unit, sim: sim, profile: profile, vehicles: vehicles, rate: rate, seed: seed, tally: tally, bank: bank)
-        try await UnitRunner.run(unit: unit, logger: log, extra: [traffic]) { traffic.httpPort.set($0) }
+        let traffic = Traffic(unit: unit, sim: sim, profile: profile, vehicles: vehicles, rate: rate, seed: seed, tally: tally, bank: bank, pki: pki, token: token)
+        try await UnitRunner.run(unit: unit, logger: log, extra: [traffic], onTLSRunning: { traffic.httpPort.set($0) })
 
         // Summary and verification.
         let records = try unit.store.records()
@@ -142,8 +146,10 @@ struct Demo: AsyncParsableCommand {
         return candidates.first { FileManager.default.fileExists(atPath: $0) }
     }
 
-    static func stationTOML(wimPort: Int, images: String, data: String, key: String, caseURL: String, tls: String, recognizer: Bool = false) -> String {
-        let plates = recognizer ? "plates = \"recognizer\"          # read by the built-in recogniser\nrecognizer_frames = 4\n" : ""
+    static func stationTOML(wimPort: Int, images: String, data: String, key: String, caseURL: String, tls: String, pki: String, token: String, recognizer: Bool = false) -> String {
+        let plates = recognizer
+            ? "plates = \"recognizer\"          # read by the built-in recogniser\nrecognizer_frames = 4\n"
+            : "plates = \"pushed\"              # by the ANPR camera, with its client certificate\ncredentials = [\"subject:CN=anpr-front-1\"]\n"
         return """
         # Generated by `weighpoint demo`: a two-lane station on loopback simulators.
         [station]
@@ -190,9 +196,15 @@ struct Demo: AsyncParsableCommand {
         distance_m = 12.0
         replay = "\(images)"
         replay_fps = 25
+        plates = "pushed"              # by the ANPR camera, with a bearer token
+        credentials = ["\(PushCredential.configured(token: token))"]
 
         [http]
-        listen = "127.0.0.1:0"
+        listen = "127.0.0.1:0"         # health and metrics
+        tls_listen = "127.0.0.1:0"     # pushed plate reads, authenticated
+        tls_certificate = "\(pki)/server.pem"
+        tls_key = "\(pki)/server.key"
+        tls_client_ca = "\(pki)/ca.pem"
 
         [rules]
         tolerance_percent = 5
@@ -227,9 +239,13 @@ final class Traffic: Service, @unchecked Sendable {
     let httpPort = PortBox()
 
     let bank: PlateBank?
+    let pki: String
+    let token: String
 
-    init(unit: StationUnit, sim: WIMSimulator, profile: WIMProfile, vehicles: Int, rate: Double, seed: UInt64, tally: Tally, bank: PlateBank?) {
+    init(unit: StationUnit, sim: WIMSimulator, profile: WIMProfile, vehicles: Int, rate: Double, seed: UInt64, tally: Tally, bank: PlateBank?, pki: String, token: String) {
         self.bank = bank
+        self.pki = pki
+        self.token = token
         self.unit = unit
         self.sim = sim
         self.profile = profile
@@ -241,7 +257,16 @@ final class Traffic: Service, @unchecked Sendable {
 
     func run() async throws {
         let port = try await httpPort.wait()
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        // Lane 1's camera with its client certificate, lane 2's with its token; both trust the
+        // unit's certificate through the demo CA.
+        var certified = TLSConfiguration.makeClientConfiguration()
+        certified.trustRoots = .file(pki + "/ca.pem")
+        certified.certificateChain = try NIOSSLCertificate.fromPEMFile(pki + "/anpr-front-1.pem").map { .certificate($0) }
+        certified.privateKey = .privateKey(try NIOSSLPrivateKey(file: pki + "/anpr-front-1.key", format: .pem))
+        var plain = TLSConfiguration.makeClientConfiguration()
+        plain.trustRoots = .file(pki + "/ca.pem")
+        let withCertificate = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: certified))
+        let withToken = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: plain))
         var gen = TrafficGenerator(seed: seed, lanes: 2, overloadShare: 0.35, flaggedShare: 0.1)
         var plates = SyntheticPlates(seed: seed)
         var rng = SplitMix64(seed: seed ^ 0x5eed)
@@ -279,11 +304,15 @@ final class Traffic: Service, @unchecked Sendable {
                     "color": .string("yellow"), "confidence": .double(0.9),
                 ]
                 let body = JSONValue.object(read).text
+                let byToken = cam.credentials.contains { !$0.needsCertificate }
+                let client = byToken ? withToken : withCertificate
+                let token = self.token
                 posts.append(Task {
                     let wait = at.microseconds - ClockState.now().microseconds
                     if wait > 0 { try? await Task.sleep(for: .microseconds(wait)) }
-                    var req = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/reads")
+                    var req = HTTPClientRequest(url: "https://127.0.0.1:\(port)/v1/reads")
                     req.method = .POST
+                    if byToken { req.headers.add(name: "Authorization", value: "Bearer \(token)") }
                     req.body = .bytes(ByteBuffer(string: body))
                     _ = try? await client.execute(req, timeout: .seconds(5))
                 })
@@ -291,7 +320,8 @@ final class Traffic: Service, @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(Int(1000 / rate)))
         }
         for p in posts { await p.value }
-        try? await client.shutdown()
+        try? await withCertificate.shutdown()
+        try? await withToken.shutdown()
         // Wait until every vehicle is decided and every record acknowledged (at most 60 s).
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {

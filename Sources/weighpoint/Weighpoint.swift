@@ -16,7 +16,7 @@ struct Weighpoint: AsyncParsableCommand {
             the WIM controller, delivery, and the technician console. Simulators, the demo and \
             benchmarks are in weighpoint-dev, which is never installed on a unit.
             """,
-        subcommands: [Version.self, Replay.self, Plates.self, Wim.self, Keygen.self, Records.self, Verify.self, Deliver.self, CameraCommand.self, ConsoleCommand.self])
+        subcommands: [Version.self, Replay.self, Plates.self, Wim.self, Keygen.self, CredentialCommand.self, Records.self, Verify.self, Deliver.self, CameraCommand.self, ConsoleCommand.self])
 }
 
 struct Version: ParsableCommand {

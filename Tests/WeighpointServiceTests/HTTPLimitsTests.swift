@@ -39,9 +39,14 @@ import WeighpointTesting
     }
 
     func get(_ port: Int, _ path: String) throws -> (Int, String) {
+        try request(port, "GET \(path) HTTP/1.1\r\nHost: unit\r\nConnection: close\r\n\r\n")
+    }
+
+    /// Sends `text` as it is and reads the answer to the end: the status and the whole answer.
+    func request(_ port: Int, _ text: String) throws -> (Int, String) {
         let fd = try connect(port)
         defer { close(fd) }
-        let req = Array("GET \(path) HTTP/1.1\r\nHost: unit\r\nConnection: close\r\n\r\n".utf8)
+        let req = Array(text.utf8)
         _ = req.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) }
         var out: [UInt8] = []
         var b = [UInt8](repeating: 0, count: 65536)
@@ -69,7 +74,7 @@ import WeighpointTesting
             request_timeout_s = 3
             """)
         let port = Mutex<Int?>(nil)
-        let app = UnitHTTP.application(unit: e.unit, host: "127.0.0.1", port: 0) { p in port.withLock { $0 = p } }
+        let app = UnitHTTP.plain(unit: e.unit, shared: UnitHTTP.Shared(unit: e.unit), host: "127.0.0.1", port: 0) { p in port.withLock { $0 = p } }
         let server = Task { try await app.run() }
         defer { server.cancel() }
         var bound: Int?

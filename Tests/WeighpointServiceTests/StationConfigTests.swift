@@ -111,6 +111,47 @@ struct ConfigFixture {
         #expect(c.caseSystem == nil)
     }
 
+    /// Every pushed read needs a credential: a camera that pushes without one, a credential in
+    /// a form the unit cannot use, a certificate credential without the CA it chains to, and a
+    /// pushing camera without the TLS listener are each an error naming the camera and key.
+    @Test func pushedReadsNeedACredentialAndTheTLSListener() throws {
+        let f = try ConfigFixture()
+        for name in ["unit.pem", "unit.key", "cameras-ca.pem"] { try "-".write(toFile: f.dir + "/" + name, atomically: true, encoding: .utf8) }
+        let token = PushCredential.configured(token: "a token")
+        let tls = [#"tls_listen = "0.0.0.0:8443""#, #"tls_certificate = "unit.pem""#, #"tls_key = "unit.key""#]
+        func problems(camera: [String], http: [String] = []) -> [String] {
+            var l = f.lines
+            l.insert(contentsOf: http, at: 36)  // after [http] listen
+            l.insert(contentsOf: camera, at: 24)  // front-1, after replay
+            do {
+                _ = try f.parse(l)
+                return []
+            } catch { return error.problems.map { "\($0.key): \($0.message)" } }
+        }
+        let none = problems(camera: [#"plates = "pushed""#])
+        #expect(none.contains { $0.hasPrefix("cameras[0].plates: camera 'front-1' takes pushed plate reads but has no credentials") }, "\(none)")
+        #expect(none.contains { $0.hasPrefix("http.tls_listen: camera 'front-1' takes pushed plate reads, which are taken only over TLS") }, "\(none)")
+        #expect(problems(camera: [#"plates = "pushed""#, "credentials = []"], http: tls) == ["cameras[0].credentials: camera 'front-1': at least one credential is needed for pushed reads"])
+        let bad = problems(camera: [#"plates = "pushed""#, #"credentials = ["certificate:12AB", "password:x", "token:zz"]"#], http: tls)
+        #expect(bad.count == 3 && bad.allSatisfy { $0.hasPrefix("cameras[0].credentials: camera 'front-1': ") }, "\(bad)")
+        let noCA = problems(camera: [#"plates = "pushed""#, #"credentials = ["subject:CN=anpr-front-1"]"#], http: tls)
+        #expect(noCA == ["http.tls_client_ca: camera 'front-1' has a certificate credential: give tls_client_ca, the CA its client certificate chains to"], "\(noCA)")
+        #expect(problems(camera: [#"credentials = ["\#(token)"]"#], http: tls).contains("cameras[0].credentials: camera 'front-1': credentials are for plates = \"pushed\""))
+        #expect(problems(camera: [], http: tls).first?.hasPrefix("http.tls_listen: no camera has plates = \"pushed\"") == true)
+
+        // A token for front-1, and a certificate by fingerprint (colons as openssl prints them).
+        var l = f.lines
+        l.insert(contentsOf: tls + [#"tls_client_ca = "cameras-ca.pem""#], at: 36)
+        let fingerprint = (0..<32).map { String(format: "%02X", $0) }.joined(separator: ":")
+        l.insert(contentsOf: [#"plates = "pushed""#, #"credentials = ["\#(token)", "certificate:\#(fingerprint)"]"#], at: 24)
+        let c = try f.parse(l)
+        #expect(c.cameras[0].credentials == [.token(sha256: String(token.dropFirst(6)).uppercased()), .certificate(sha256: fingerprint.replacingOccurrences(of: ":", with: ""))])
+        #expect(c.tlsListener?.listen == "0.0.0.0:8443" && c.tlsListener?.clientCA == f.dir + "/cameras-ca.pem")
+        #expect(c.cameras[1].plates == .none && c.cameras[1].credentials.isEmpty)
+        // Without a listen key the plain listener is on loopback.
+        #expect(try f.parse(f.lines.filter { !$0.hasPrefix("listen") }).httpListen == "127.0.0.1:8080")
+    }
+
     @Test func replayCamerasAreADevelopmentSourceTheDaemonRefuses() throws {
         let f = try ConfigFixture()
         let c = try f.parse(f.lines)
@@ -242,10 +283,15 @@ struct ConfigFixture {
         }
     }
 
-    /// The intake at 2026-11-28T08:00:02Z, taking reads for front-1 only.
+    /// The intake at 2026-11-28T08:00:02Z of a unit with cameras front-1 and front-2.
     func intake(_ limits: PlateReadIntake.Limits = .init()) -> (PlateReadIntake, ManualClock) {
         let clock = ManualClock(Timestamp(rfc3339: "2026-11-28T08:00:02Z")!)
-        return (PlateReadIntake(cameras: ["front-1"], limits: limits, clock: clock), clock)
+        return (PlateReadIntake(cameras: ["front-1", "front-2"], limits: limits, clock: clock), clock)
+    }
+
+    /// A sender authenticated for front-1 only.
+    func sender(_ address: String = "local", cameras: Set<String> = ["front-1"]) -> ReadSender {
+        ReadSender(credential: "token:0123456789abcdef", cameras: cameras, transport: "https-bearer-token", address: address)
     }
 
     func refusal(_ outcome: PlateReadIntake.Outcome) -> (status: Int, message: String)? {
@@ -255,11 +301,17 @@ struct ConfigFixture {
 
     @Test func plateReadsAreCheckedFieldByField() {
         let (intake, _) = intake()
-        let ok = intake.take(Array(#"[{"camera":"front-1","time":"2026-11-28T08:00:01.250Z","plate":"苏a12345","color":"yellow","confidence":0.9}]"#.utf8))
+        let ok = intake.take(Array(#"[{"camera":"front-1","time":"2026-11-28T08:00:01.250Z","plate":"苏a12345","color":"yellow","confidence":0.9}]"#.utf8), from: sender())
         guard case .accepted(let reads) = ok else { Issue.record("refused: \(ok)"); return }
         #expect(reads.first?.normalized == "苏A12345" && reads.first?.text == "苏a12345")
+        #expect(reads.first?.provenance == ReadProvenance(credential: "token:0123456789abcdef", transport: "https-bearer-token", address: "local"))
+        // A credential posts for its own cameras only: another configured camera, or one that
+        // is not configured, is 403 naming the read, the credential and what it may post for.
+        for (camera, what) in [("front-2", "'front-2'"), ("side-9", "'side-9' (not a configured camera)")] {
+            let r = refusal(intake.take(Array(#"[{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"blue"},{"camera":"\#(camera)","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"yellow"}]"#.utf8), from: sender()))
+            #expect(r?.status == 403 && r?.message == "read 1: camera: credential token:0123456789abcdef may post reads for front-1 only, not for \(what)", "\(String(describing: r))")
+        }
         let bad: [(String, String)] = [
-            (#"{"camera":"side-9","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"yellow"}"#, "read 0: camera: 'side-9' is not a configured camera"),
             (#"[{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"yellow"},{"camera":"front-1","time":"yesterday","plate":"苏A1","color":"blue"}]"#, "read 1: time:"),
             (#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"purple"}"#, "read 0: color:"),
             (#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"blue","confidence":1.5}"#, "read 0: confidence: 1.5 is outside"),
@@ -283,13 +335,13 @@ struct ConfigFixture {
             ("[" + Array(repeating: #"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A12345","color":"blue"}"#, count: 101).joined(separator: ",") + "]", "101 reads in one request is over 100"),
         ]
         for (body, message) in bad {
-            guard let r = refusal(intake.take(Array(body.utf8))) else { Issue.record("accepted: \(body.prefix(200))"); continue }
+            guard let r = refusal(intake.take(Array(body.utf8), from: sender())) else { Issue.record("accepted: \(body.prefix(200))"); continue }
             #expect(r.status == 400 && r.message.hasPrefix(message), "\(r.message)")
         }
         // Invalid UTF-8 inside the plate string.
         let invalid = Array(#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"苏A"#.utf8) + [0xFF, 0xFE] + Array(#"","color":"blue"}"#.utf8)
-        #expect(refusal(intake.take(invalid))?.message.contains("not valid UTF-8") == true)
-        #expect(refusal(intake.take(Array(repeating: 0x20, count: 70_000)))?.status == 413)
+        #expect(refusal(intake.take(invalid, from: sender()))?.message.contains("not valid UTF-8") == true)
+        #expect(refusal(intake.take(Array(repeating: 0x20, count: 70_000), from: sender()))?.status == 413)
     }
 
     /// Above its rate a camera's reads get 429 and it is suspect for a minute; a second later it
@@ -298,20 +350,20 @@ struct ConfigFixture {
         let (intake, clock) = intake()
         func read(_ plate: String) -> [UInt8] { Array(#"{"camera":"front-1","time":"2026-11-28T08:00:01Z","plate":"\#(plate)","color":"blue"}"#.utf8) }
         for i in 0..<5 {
-            #expect(refusal(intake.take(read("苏A1234\(i)"))) == nil)
-            #expect(refusal(intake.take(read("   ")))?.status == 400)
+            #expect(refusal(intake.take(read("苏A1234\(i)"), from: sender())) == nil)
+            #expect(refusal(intake.take(read("   "), from: sender()))?.status == 400)
         }
         // Five taken, five refused as blank (not counted): the next good one is the sixth.
-        let over = refusal(intake.take(read("苏A99999")))
+        let over = refusal(intake.take(read("苏A99999"), from: sender()))
         #expect(over?.status == 429 && over?.message.hasPrefix("camera 'front-1' from local: 6 reads in one second is over its 5") == true, "\(String(describing: over))")
         #expect(intake.suspects(at: clock.now()).mapValues(\.address) == ["front-1": "local"])
         // The allowance is per source address: a neighbour posting as front-1 uses up its own,
         // not the camera's.
-        for i in 0..<6 { _ = intake.take(read("苏E6666\(i)"), from: "10.0.0.66") }
-        #expect(refusal(intake.take(read("苏E66669"), from: "10.0.0.66"))?.status == 429)
-        #expect(refusal(intake.take(read("苏A55555"), from: "10.0.0.5")) == nil, "the camera's own address was refused for the neighbour's reads")
+        for i in 0..<6 { _ = intake.take(read("苏E6666\(i)"), from: sender("10.0.0.66")) }
+        #expect(refusal(intake.take(read("苏E66669"), from: sender("10.0.0.66")))?.status == 429)
+        #expect(refusal(intake.take(read("苏A55555"), from: sender("10.0.0.5"))) == nil, "the camera's own address was refused for the neighbour's reads")
         clock.advance(milliseconds: 1001)
-        if case .refused(let status, _, let m) = intake.take(read("苏A99999")) { Issue.record("refused after a second: \(status) \(m)") }
+        if case .refused(let status, _, let m) = intake.take(read("苏A99999"), from: sender()) { Issue.record("refused after a second: \(status) \(m)") }
         clock.advance(milliseconds: 60_000)
         #expect(intake.suspects(at: clock.now()).isEmpty)
     }
@@ -343,7 +395,7 @@ struct ConfigFixture {
         // front-1 (lines 19-24) reads its plates itself, in a region of interest.
         l.insert(contentsOf: [#"plates = "recognizer""#, "roi = [0, 300, 1280, 420]", "recognizer_frames = 4"], at: 24)
         let c = try f.parse(l + ["[recognizer]", "threshold = 0.7", "detect_sides = [640]", "fallback_sides = []", "edge_search = 0"])
-        #expect(c.cameras[0].plates == .recognizer && c.cameras[1].plates == .pushed)
+        #expect(c.cameras[0].plates == .recognizer && c.cameras[1].plates == .none)
         #expect(c.cameras[0].roi == PlateBox(x: 0, y: 300, width: 1280, height: 420) && c.cameras[0].recognizerFrames == 4)
         #expect(c.recognizer?.threshold == 0.7 && c.recognizer?.detectSides == [640] && c.recognizer?.fallbackSides == [] && c.recognizer?.edgeSearch == 0)
         // Without a [recognizer] section the defaults apply; without recogniser cameras there is none.

@@ -9,44 +9,6 @@ import WeighpointEvidence
 import WeighpointTesting
 import WeighpointUplink
 
-let openssl = "/usr/bin/openssl"
-
-/// A throwaway PKI made with the openssl command line: a CA, the receiver's certificate for
-/// 127.0.0.1/localhost, a client certificate from the CA, and a client certificate from a
-/// different ("rogue") CA.
-struct TestPKI {
-    let dir: String
-    var ca: String { dir + "/ca.pem" }
-    var serverCert: String { dir + "/server.pem" }
-    var serverKey: String { dir + "/server.key" }
-    var clientCert: String { dir + "/client.pem" }
-    var clientKey: String { dir + "/client.key" }
-    var rogueCert: String { dir + "/rogue-client.pem" }
-    var rogueKey: String { dir + "/rogue-client.key" }
-
-    init() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("wp-pki-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        func ossl(_ args: [String]) throws {
-            let r = try runProcess(openssl, args)
-            guard r.status == 0 else { throw PKIError(message: "openssl \(args.joined(separator: " ")): \(r.stderr)") }
-        }
-        for ca in ["ca", "rogue-ca"] {
-            try ossl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "\(dir)/\(ca).key", "-out", "\(dir)/\(ca).pem", "-days", "2", "-subj", "/CN=\(ca)"])
-        }
-        func issue(_ name: String, ca: String, ext: String) throws {
-            try ossl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "\(dir)/\(name).key", "-out", "\(dir)/\(name).csr", "-subj", "/CN=\(name)"])
-            try ext.write(toFile: "\(dir)/\(name).ext", atomically: true, encoding: .utf8)
-            try ossl(["x509", "-req", "-in", "\(dir)/\(name).csr", "-CA", "\(dir)/\(ca).pem", "-CAkey", "\(dir)/\(ca).key", "-CAcreateserial", "-out", "\(dir)/\(name).pem", "-days", "2", "-extfile", "\(dir)/\(name).ext"])
-        }
-        try issue("server", ca: "ca", ext: "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
-        try issue("client", ca: "ca", ext: "extendedKeyUsage=clientAuth\n")
-        try issue("rogue-client", ca: "rogue-ca", ext: "extendedKeyUsage=clientAuth\n")
-    }
-
-    struct PKIError: Error, CustomStringConvertible { let message: String; var description: String { message } }
-}
-
 /// A reference receiver running on loopback until stopped.
 final class RunningSink: @unchecked Sendable {
     let task: Task<Void, Error>
