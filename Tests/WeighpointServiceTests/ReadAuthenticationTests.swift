@@ -21,10 +21,11 @@ import WeighpointTesting
 
     init() throws { pki = try TestPKI() }
 
-    func unit() throws -> EmbeddedUnit {
+    func unit(timeouts: String = "") throws -> EmbeddedUnit {
         try EmbeddedUnit(
             http: """
                 listen = "127.0.0.1:0"
+                \(timeouts)
                 tls_listen = "127.0.0.1:0"
                 tls_certificate = "\(pki.serverCert)"
                 tls_key = "\(pki.serverKey)"
@@ -130,6 +131,27 @@ import WeighpointTesting
         #expect(metrics.contains(#"weighpoint_reads_refused_total{reason="unauthenticated"} 3"#), "\(metrics)")
         #expect(metrics.contains(#"weighpoint_reads_refused_total{reason="forbidden"} 2"#), "\(metrics)")
         #expect(metrics.contains(#"weighpoint_reads_refused_total{reason="plain_http"} 1"#), "\(metrics)")
+    }
+
+    /// A camera that authenticates and then never finishes its body is closed at the request
+    /// timeout; the read is counted as incomplete and nothing of it is taken.
+    @Test func aReadThatNeverFinishesIsClosedAtTheRequestTimeout() async throws {
+        let e = try unit(timeouts: "request_timeout_s = 2")
+        let tlsPort = Port()
+        let (task, tp) = try await serve(try UnitHTTP.authenticated(unit: e.unit, shared: UnitHTTP.Shared(unit: e.unit), listener: #require(e.unit.config.tlsListener)) { tlsPort.set($0) }, port: tlsPort)
+        defer { task.cancel() }
+        let c = try client()
+        var req = HTTPClientRequest(url: "https://127.0.0.1:\(tp)/v1/reads")
+        req.method = .POST
+        req.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let stalled = AsyncStream<ByteBuffer> { continuation in continuation.yield(ByteBuffer(string: "[{\"camera\":")) }  // and nothing more
+        req.body = .stream(stalled, length: .known(Int64(1000)))
+        await #expect(throws: (any Error).self) { _ = try await c.execute(req, timeout: .seconds(60)) }
+        try await c.shutdown()
+        let metrics = e.unit.metrics.render()
+        #expect(metrics.contains(#"weighpoint_http_connections_closed_total{reason="request_timeout"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"weighpoint_reads_refused_total{reason="incomplete"} 1"#), "\(metrics)")
+        #expect(e.unit.metrics.value("weighpoint_plate_reads_total") ?? 0 == 0)
     }
 
     func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
