@@ -194,7 +194,7 @@ let package = Package(
             name: "WeighpointServiceTests",
             dependencies: [
                 "WeighpointTOML", "WeighpointJSON", "WeighpointService", "WeighpointTesting", "WeighpointEvidence", "WeighpointCrypto", "WeighpointCore", "WeighpointModbus",
-                "WeighpointConsole", "WeighpointRecognition",
+                "WeighpointConsole", "WeighpointRecognition", "WeighpointHTTP",
                 .product(name: "Logging", package: "swift-log"), .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -72,7 +72,12 @@ public final class CaseLedger: @unchecked Sendable {
             return .rejected("device id \(String(reflecting: String(e.deviceID.prefix(80)))) is not a device id (\(DeviceID.rule))")
         }
         let registered = registry.keys(for: e.deviceID)
-        guard !registered.isEmpty else { return .rejected("key \(e.keyID.prefix(16))… is not trusted: device \(e.deviceID) is not registered with this receiver") }
+        guard !registered.isEmpty else {
+            if let problem = registry.problems(for: e.deviceID).first {
+                return .rejected("key \(e.keyID.prefix(16))… cannot be checked: device \(e.deviceID)'s registered key is not usable (\(problem.prefix(200))); the receiver's operator must replace it")
+            }
+            return .rejected("key \(e.keyID.prefix(16))… is not trusted: device \(e.deviceID) is not registered with this receiver")
+        }
         guard let key = registered.first(where: { (try? $0.keyID()) == e.keyID }) else {
             return .rejected("key \(e.keyID.prefix(16))… is not trusted for device \(e.deviceID): it is not registered for it")
         }

@@ -8,6 +8,13 @@ import WeighpointCrypto
 public protocol DeviceKeyRegistry: Sendable {
     /// The keys registered for `device` (a valid device id); empty when it is not registered.
     func keys(for device: String) -> [SigningKey]
+    /// Why registrations of `device` could not be used (a key file that is not a public key), so
+    /// that a refusal says so instead of "not registered".
+    func problems(for device: String) -> [String]
+}
+
+extension DeviceKeyRegistry {
+    public func problems(for device: String) -> [String] { [] }
 }
 
 /// Keys in a directory, one file per key: `<device_id>.pem`, and `<device_id>.<label>.pem` for
@@ -33,6 +40,18 @@ public final class DeviceKeyDirectory: DeviceKeyRegistry {
             guard let key = try? SigningKey.load(path: path) else { return nil }
             parsed.withLock { $0[path] = (modified, key) }
             return key
+        }
+    }
+
+    public func problems(for device: String) -> [String] {
+        guard DeviceID.isValid(device) else { return [] }
+        return files(of: device).compactMap { name in
+            do {
+                _ = try SigningKey.load(path: directory + "/" + name)
+                return nil
+            } catch {
+                return "\(name): \(error)"
+            }
         }
     }
 

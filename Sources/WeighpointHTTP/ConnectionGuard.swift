@@ -3,13 +3,17 @@
 // It may import NIO, Synchronization and WeighpointSystem.
 import NIOCore
 import NIOHTTPTypes
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import WeighpointSystem
 
 /// What one client may hold of an HTTP listener, so that no neighbour on the network can take
 /// the descriptors the store and cameras need or keep requests half-sent:
-/// - connections in all, and from one address, are bounded (beyond either, a new connection is
-///   closed at once and counted);
+/// - connections in all, and from one address (an IPv6 client by its /64), are bounded (beyond
+///   either, a new connection is closed at once and counted; the unit's own loopback address has
+///   a few slots beyond the limit in all);
 /// - a connection must send its request head within `headerTimeout` of opening (or of the end of
 ///   its last response), and the rest of the request within `requestTimeout` of the head; else it
 ///   is closed and counted. No timer runs while the unit itself works on a request.
@@ -42,21 +46,44 @@ public final class ConnectionGuard: Sendable {
         effectiveMaxConnections = max(8, min(limits.maxConnections, room))
     }
 
+    /// Connections from the unit itself (127.0.0.1, ::1) admitted beyond the limit in all, so that
+    /// the station's own monitoring reaches `/health` while the network holds every other slot.
+    public static let loopbackReserve = 8
+
+    /// Who the per-address limit counts a connection against: the IPv4 address, or the /64 of an
+    /// IPv6 address (one host is given a whole /64 and can pick any address in it); an
+    /// IPv4-mapped IPv6 address counts as its IPv4 address.
+    public static func client(of address: String) -> String {
+        guard address.contains(":") else { return address }
+        var a = in6_addr()
+        guard inet_pton(AF_INET6, address, &a) == 1 else { return address }
+        let bytes = withUnsafeBytes(of: a) { Array($0) }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
+            return bytes[12..<16].map(String.init).joined(separator: ".")
+        }
+        if address == "::1" { return address }
+        let prefix = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+        return prefix.joined(separator: ":") + "::/64"
+    }
+
     func admit(_ address: String) -> String? {
-        state.withLock { s in
-            if s.total >= effectiveMaxConnections { return "refused_total" }
-            if s.byAddress[address, default: 0] >= limits.maxConnectionsPerAddress { return "refused_address" }
+        let client = Self.client(of: address)
+        let ownHost = client == "127.0.0.1" || client == "::1"
+        return state.withLock { s in
+            if s.total >= effectiveMaxConnections + (ownHost ? Self.loopbackReserve : 0) { return "refused_total" }
+            if s.byAddress[client, default: 0] >= limits.maxConnectionsPerAddress { return "refused_address" }
             s.total += 1
-            s.byAddress[address, default: 0] += 1
+            s.byAddress[client, default: 0] += 1
             return nil
         }
     }
 
     func release(_ address: String) {
+        let client = Self.client(of: address)
         state.withLock { s in
             s.total -= 1
-            let n = s.byAddress[address, default: 1] - 1
-            s.byAddress[address] = n > 0 ? n : nil
+            let n = s.byAddress[client, default: 1] - 1
+            s.byAddress[client] = n > 0 ? n : nil
         }
     }
 

@@ -46,6 +46,8 @@ public final class StationUnit: @unchecked Sendable {
     let reads: PlateReadBuffer
     /// What pushed reads may be (`POST /v1/reads`): bounded, in time, within each camera's rate.
     public let readIntake: PlateReadIntake
+    /// Refused requests, logged at most once a minute per reason and source.
+    let refusals: RefusalLog
     let vehicles = PendingVehicles()
     let intake: WeighingIntake
     let cameras: UnitCameras
@@ -108,6 +110,7 @@ public final class StationUnit: @unchecked Sendable {
         // A read older than this could match no weighing still held (see the prune in decideDue).
         readLimits.maxAgeMicroseconds = maxOffsetMicroseconds + Int64(config.rules.matchWindowMs) * 1000 + 60_000_000
         readIntake = PlateReadIntake(cameras: Set(config.cameras.map(\.id)), limits: readLimits, clock: clock)
+        refusals = RefusalLog(logger: logger)
         metrics.describeUnit()
     }
 

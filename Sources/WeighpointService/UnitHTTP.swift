@@ -44,7 +44,7 @@ public enum UnitHTTP {
         let refusals: RefusalLog
 
         public init(unit: StationUnit) {
-            let refusals = RefusalLog(logger: unit.log)
+            let refusals = unit.refusals
             self.refusals = refusals
             connections = ConnectionGuard(limits: unit.config.connectionLimits) { event in
                 unit.metrics.add("weighpoint_http_connections_closed_total", [("reason", event)])
@@ -194,5 +194,21 @@ final class RefusalLog: @unchecked Sendable {
         var metadata: Logger.Metadata = ["reason": "\(reason)", "error": "\(message.prefix(300))", "refused_since_last_line": "\(suppressed)"]
         if let source { metadata["source"] = "\(source)" }
         logger.warning("http request refused", metadata: metadata)
+    }
+
+    /// The end of each burst: for every (reason, source) whose minute is over with refusals not
+    /// yet logged, one line with their count (the unit calls this every few seconds).
+    func flush(now: ContinuousClock.Instant = .now) {
+        let ended: [(key: String, suppressed: Int)] = lock.withLock {
+            let over = last.filter { now - $0.value.at >= .seconds(60) }
+            for k in over.keys { last[k] = nil }
+            return over.filter { $0.value.suppressed > 0 }.map { ($0.key, $0.value.suppressed) }.sorted { $0.key < $1.key }
+        }
+        for e in ended {
+            let parts = e.key.split(separator: " ", maxSplits: 1)
+            var metadata: Logger.Metadata = ["reason": "\(parts[0])", "refused_since_last_line": "\(e.suppressed)"]
+            if parts.count > 1 { metadata["source"] = "\(parts[1])" }
+            logger.warning("http requests refused, burst over", metadata: metadata)
+        }
     }
 }

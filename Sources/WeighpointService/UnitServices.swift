@@ -28,7 +28,10 @@ public struct UnitService: Service {
             while !Task.isCancelled {
                 await unit.decideDue()
                 ticks += 1
-                if ticks % 250 == 0 { Task.detached { unit.reloadChangedLists() } }  // every ≈ 5 s
+                if ticks % 250 == 0 {  // every ≈ 5 s
+                    Task.detached { unit.reloadChangedLists() }
+                    unit.refusals.flush()
+                }
                 try? await Task.sleep(for: .milliseconds(20))
             }
         }

@@ -3,6 +3,7 @@ import Glibc
 import Hummingbird
 import Synchronization
 import Testing
+import WeighpointHTTP
 import WeighpointService
 import WeighpointTesting
 
@@ -13,8 +14,15 @@ import WeighpointTesting
 /// meet them on a loaded machine; closings are waited for up to 30 s; no duration is asserted.
 @Suite(.serialized) struct HTTPLimitsTests: Sendable {
     /// A TCP connection to 127.0.0.1:`port`, as a file descriptor.
-    func connect(_ port: Int) throws -> Int32 {
+    func connect(_ port: Int, from source: String? = nil) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let rc = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        }
         var a = sockaddr_in()
         a.sin_family = sa_family_t(AF_INET)
         a.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -109,5 +117,44 @@ import WeighpointTesting
         #expect(metrics.contains(#"weighpoint_http_connections_closed_total{reason="refused_address"} 2"#), "\(metrics)")
         #expect(metrics.contains(#"weighpoint_http_connections_closed_total{reason="header_timeout"} 5"#), "\(metrics)")
         #expect(metrics.contains(#"weighpoint_reads_refused_total{reason="plain_http"} 1"#), "\(metrics)")
+    }
+
+    /// Neighbours holding every connection of the listener leave the unit's own loopback address
+    /// its reserved slots: /health still answers from 127.0.0.1.
+    @Test func theUnitsOwnLoopbackReachesHealthWhenTheListenerIsFull() async throws {
+        let e = try EmbeddedUnit(http: """
+            listen = "127.0.0.1:0"
+            max_connections = 8
+            header_timeout_s = 30
+            """)
+        let port = Mutex<Int?>(nil)
+        let app = UnitHTTP.plain(unit: e.unit, shared: UnitHTTP.Shared(unit: e.unit), host: "127.0.0.1", port: 0) { p in port.withLock { $0 = p } }
+        let server = Task { try await app.run() }
+        defer { server.cancel() }
+        var bound: Int?
+        for _ in 0..<200 where bound == nil {
+            bound = port.withLock { $0 }
+            if bound == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let p = try #require(bound)
+        let held = try await offPool { try (0..<8).map { i in try connect(p, from: "127.0.0.\(2 + i % 3)") } }
+        defer { held.forEach { close($0) } }
+        try await Task.sleep(for: .milliseconds(200))
+        let ninthClosed = try await offPool {
+            let fd = try connect(p, from: "127.0.0.5")
+            defer { close(fd) }
+            return closedByServer(fd, within: 20)
+        }
+        #expect(ninthClosed, "a ninth neighbour connection was held")
+        let (status, body) = try await offPool { try get(p, "/health") }
+        #expect(status == 200, "\(body)")
+    }
+
+    @Test func anIPv6ClientIsCountedByItsSlash64() {
+        #expect(ConnectionGuard.client(of: "2001:db8:1:2:aaaa::1") == ConnectionGuard.client(of: "2001:db8:1:2:ffff:1:2:3"))
+        #expect(ConnectionGuard.client(of: "2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64")
+        #expect(ConnectionGuard.client(of: "2001:db8:1:3::1") != ConnectionGuard.client(of: "2001:db8:1:2::1"))
+        #expect(ConnectionGuard.client(of: "::ffff:192.0.2.7") == "192.0.2.7")
+        #expect(ConnectionGuard.client(of: "192.0.2.7") == "192.0.2.7" && ConnectionGuard.client(of: "::1") == "::1")
     }
 }

@@ -296,6 +296,14 @@ import WeighpointUplink
             Issue.record("a record under the device's earlier key was not accepted")
             return
         }
+        // A device whose only key file is not a key: the refusal says so, not "not registered".
+        var id9 = unitIdentity
+        id9.deviceID = "WP-UNIT-9"
+        let store9 = try unitStore(tmp("unit9"), key: old, count: 1, identity: id9)
+        let r9 = try #require(try store9.records().first)
+        let refusal = ledger.accept(RecordEnvelope(record: r9, deviceID: "WP-UNIT-9", distinguishingID: store9.distinguishingID))
+        guard case .rejected(let why) = refusal else { Issue.record("accepted under an unusable key file: \(refusal)"); return }
+        #expect(why.contains("device WP-UNIT-9's registered key is not usable (WP-UNIT-9.pem:") && why.contains("must replace it"), "\(why)")
     }
 
     @Test func aUnitRestartedMidBacklogResumes() async throws {
