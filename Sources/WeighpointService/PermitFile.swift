@@ -6,10 +6,15 @@ import WeighpointCore
 /// comments. A bad line stops start-up with its line number: a permit silently dropped would
 /// turn a permitted vehicle into a violation.
 public enum PermitFile {
-    public static func read(_ path: String) throws(ConfigError) -> [Permit] {
-        guard let data = FileManager.default.contents(atPath: path) else {
+    public static func read(_ path: String, files: any ConfigFiles = LocalConfigFiles()) throws(ConfigError) -> [Permit] {
+        guard let data = files.contents(path) else {
             throw ConfigError(problems: [ConfigProblem(file: path, line: nil, key: "-", message: "cannot read the permit file")])
         }
+        return try parse(data, path: path)
+    }
+
+    /// Every row of a permit file's bytes, each bad one a problem with its line.
+    public static func parse(_ data: [UInt8], path: String) throws(ConfigError) -> [Permit] {
         var out: [Permit] = []
         var problems: [ConfigProblem] = []
         for (i, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

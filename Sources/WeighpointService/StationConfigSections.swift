@@ -198,7 +198,7 @@ struct SectionParser {
         let r = reader
         http.rejectUnknown(["listen", "tls_listen", "tls_certificate", "tls_key", "tls_client_ca", "camera_reads_per_second", "read_clock_skew_ms", "max_connections", "max_connections_per_address", "header_timeout_s", "request_timeout_s"])
         let httpListen = http.string("listen", required: false) ?? "127.0.0.1:8080"
-        if !httpListen.isEmpty && HostPort(httpListen) == nil { r.problem(http.key("listen"), "'\(httpListen)' is not host:port") }
+        if HostPort(httpListen) == nil { r.problem(http.key("listen"), "'\(httpListen)' is not host:port (the plain listener for /health and /metrics; leave the key out for 127.0.0.1:8080)") }
         var limits = PlateReadIntake.Limits()
         limits.readsPerSecondPerCamera = http.int("camera_reads_per_second", in: 1...100, required: false) ?? limits.readsPerSecondPerCamera
         limits.clockSkewMicroseconds = Int64(http.int("read_clock_skew_ms", in: 0...60_000, required: false) ?? 2000) * 1000
@@ -257,6 +257,13 @@ struct SectionParser {
         }
         let permits = resolve(ru.string("permits", required: false))
         mustExist(permits, key: ru.key("permits"), what: "permit file")
+        // Every row, as the unit reads them at start: a permit dropped there would make a
+        // permitted vehicle a violation.
+        if let permits, files.exists(permits) {
+            do throws(ConfigError) { _ = try PermitFile.read(permits, files: files) } catch {
+                reader.add(error.problems)
+            }
+        }
         return StationConfig.Rules(
             tolerance: Tolerance(percentHundredths: Int((pct * 100).rounded()), kg: ru.int("tolerance_kg", in: 0...5_000, required: false) ?? 0),
             matchWindowMs: ru.int("match_window_ms", in: 50...30_000, required: false) ?? 1500, permitsFile: permits, watchLists: watch)
@@ -277,7 +284,16 @@ struct SectionParser {
         let keyPath = resolve(sg.string("key"))
         if let keyPath {
             if let pem = files.contents(keyPath) {
-                do { _ = try SigningKey.load(pem: Data(pem), source: keyPath) } catch { r.problem(sg.key("key"), "\(error)") }
+                do {
+                    let key = try SigningKey.load(pem: Data(pem), source: keyPath)
+                    if !key.hasPrivateKey {
+                        r.problem(sg.key("key"), "\(keyPath) is a public key: the unit signs with the private key (key.pem of `weighpoint keygen`)")
+                    }
+                } catch { r.problem(sg.key("key"), "\(error)") }
+                // As OpenSSH does for private keys: one that others can read is not used.
+                if let mode = files.permissions(keyPath), mode & 0o077 != 0 {
+                    r.problem(sg.key("key"), "\(keyPath) can be read by \(mode & 0o007 != 0 ? "everyone" : "its group") (mode \(String(mode, radix: 8))): run chmod 600 \(keyPath) (owned by the daemon's user)")
+                }
             } else {
                 r.problem(sg.key("key"), "read key \(keyPath): cannot read the file")
             }

@@ -211,6 +211,11 @@ public final class ConfigReader {
     }
 
     public func root(_ text: String) -> Section {
+        let headers = HeaderCheck.problems(text)
+        guard headers.isEmpty else {
+            for h in headers { problems.append(ConfigProblem(file: file, line: h.line, key: "-", message: "TOML syntax: \(h.message)")) }
+            return Section(table: nil, path: "", reader: self)
+        }
         do {
             return Section(table: try TOMLTable(string: text), path: "", reader: self)
         } catch let e as TOMLParseError {

@@ -18,10 +18,13 @@ import WeighpointTesting
 /// - `scenario`: a `weighpoint replay` file.
 /// - `wim`: a controller's register block decoded with each register map in Hardware/wim.
 /// - `jpeg`: a camera frame decoded as JPEG (libjpeg-turbo through WeighpointImaging).
+/// - `config`: a file as the station configuration, as the technicians file and as a
+///   calibration profile, and as a WIM register map (`--check-config` reads all four): each is
+///   accepted or refused with problems, never an abort inside the TOML library.
 /// Each input must not crash, trap, leak or hang (AddressSanitizer and libFuzzer check), and
 /// the stated properties are preconditions.
 enum InputFuzz {
-    static let targets = ["reads", "envelope", "scenario", "wim", "jpeg"]
+    static let targets = ["reads", "envelope", "scenario", "wim", "jpeg", "config"]
 
     static let start = Timestamp(rfc3339: "2026-12-01T08:00:00Z")!
     static let clock = ManualClock(start)
@@ -35,6 +38,7 @@ enum InputFuzz {
         case "scenario": _ = try? Scenario.parse(String(decoding: bytes, as: UTF8.self))
         case "wim": wim(bytes)
         case "jpeg": jpeg(bytes)
+        case "config": config(bytes)
         default: fatalError("no fuzz target '\(target)' (one of \(targets.joined(separator: ", ")))")
         }
     }
@@ -79,6 +83,17 @@ enum InputFuzz {
             precondition(w.axles.count <= p.maxAxles, "\(w.axles.count) axles from a map of \(p.maxAxles)")
             _ = w.invalidityReasons()
         }
+    }
+
+    static func config(_ bytes: [UInt8]) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        // The files a station configuration names: none exist, so only the text itself is read.
+        do { _ = try StationConfig.parse(text, file: "/fuzz/station.toml", files: InMemoryConfigFiles([:])) } catch {
+            precondition(!error.problems.isEmpty, "refused without a problem")
+        }
+        _ = try? TechnicianFile.parse(text, file: "/fuzz/technicians.toml")
+        _ = try? CalibrationFile.parse(text, file: "/fuzz/calibration.toml", lanes: [1, 2])
+        _ = try? WIMProfile.parse(text, source: "/fuzz/map.toml")
     }
 
     static func jpeg(_ bytes: [UInt8]) {

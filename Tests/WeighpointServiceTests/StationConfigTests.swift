@@ -152,6 +152,37 @@ struct ConfigFixture {
         #expect(try f.parse(f.lines.filter { !$0.hasPrefix("listen") }).httpListen == "127.0.0.1:8080")
     }
 
+    /// What the daemon would stumble on at start is a problem of the check already: an empty
+    /// listen address, a permit row, a public key or one that others can read given as the
+    /// signing key; and a table header toml++ would abort on is a FILE:LINE problem.
+    @Test func theCheckFindsWhatStartUpWouldFailOn() throws {
+        let f = try ConfigFixture()
+        func messages(_ lines: [String]) -> [String] {
+            do {
+                _ = try f.parse(lines)
+                return []
+            } catch { return error.problems.map { "\($0.line.map(String.init) ?? "-"): \($0.key): \($0.message)" } }
+        }
+        #expect(messages(f.lines.map { $0.hasPrefix("listen") ? #"listen = """# : $0 }) == ["36: http.listen: '' is not host:port (the plain listener for /health and /metrics; leave the key out for 127.0.0.1:8080)"])
+        for header in ["[[#factor]]", "[.x]", "[[[x]]", "[ #x]", "[ "] {
+            #expect(messages(f.lines + [header]).first?.hasPrefix("\(f.lines.count + 1): -: TOML syntax: table header: a key") == true, "\(header)")
+        }
+        // A header-like line inside a multi-line string or a nested array is not a header.
+        #expect(messages(f.lines + ["[recognizer]", #"models = """"#, "[#not a header]", #"""""#, "detect_sides = [", "  800,", "]"]).allSatisfy { !$0.contains("table header") })
+
+        try "苏A12345,55000,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z\n苏B12345,heavy,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z\n".write(toFile: f.dir + "/permits.csv", atomically: true, encoding: .utf8)
+        #expect(messages(f.lines) == ["2: permit: max_gross_kg 'heavy' is not a mass in kg"])
+        try "苏A12345,55000,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z\n".write(toFile: f.dir + "/permits.csv", atomically: true, encoding: .utf8)
+
+        #expect(messages(f.lines.map { $0 == #"key = "key/key.pem""# ? #"key = "key/pub.pem""# : $0 }).contains { $0.contains("pub.pem is a public key: the unit signs with the private key") })
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: f.dir + "/key/key.pem")
+        #expect(messages(f.lines).contains { $0.contains("key.pem can be read by everyone (mode 644): run chmod 600 ") })
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: f.dir + "/key/key.pem")
+        #expect(messages(f.lines).contains { $0.contains("key.pem can be read by its group (mode 640)") })
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: f.dir + "/key/key.pem")
+        #expect(messages(f.lines).isEmpty)
+    }
+
     @Test func replayCamerasAreADevelopmentSourceTheDaemonRefuses() throws {
         let f = try ConfigFixture()
         let c = try f.parse(f.lines)
