@@ -25,6 +25,8 @@ public struct WIMProfile: Sendable, Equatable {
     public var bodyCodes: [VehicleBody: Int]
     public var tyreCodes: [TyreType: Int]
     public var groupTypeCodes: [GroupType: Int]
+    /// What the controller can have measured at all (`[plausibility]`); beyond, a record is a fault.
+    public var bounds = PhysicalBounds()
     /// Where the profile was loaded from, for messages.
     public var source: String
 
@@ -145,7 +147,7 @@ extension WIMProfile {
         let r = ConfigReader(file: source, text: text)
         let root = r.root(text)
         guard root.table != nil else { throw WIMProfileError(file: source, problems: r.problems) }
-        root.rejectUnknown(["profile", "handshake", "record", "simulator", "status_bits", "codes"])
+        root.rejectUnknown(["profile", "handshake", "record", "simulator", "status_bits", "codes", "plausibility"])
         let profile = root.section("profile"), handshakeT = root.section("handshake"), record = root.section("record")
         profile.rejectUnknown(["name", "description", "word_order", "unit_id", "max_axles"])
         let name = profile.string("name")
@@ -217,13 +219,27 @@ extension WIMProfile {
             return out
         }
         let bodyCodes = codeTable("body", VehicleBody.self), tyreCodes = codeTable("tyres", TyreType.self), groupCodes = codeTable("group_types", GroupType.self)
+        // The controller's measuring ranges; never so tight that an overloaded vehicle is refused.
+        var bounds = PhysicalBounds()
+        if root.has("plausibility") {
+            let pl = root.section("plausibility")
+            pl.rejectUnknown(["max_axle_kg", "max_gross_kg", "max_speed_kmh", "min_axle_spacing_mm", "max_axle_spacing_mm"])
+            bounds.maxAxleKg = pl.int("max_axle_kg", in: PhysicalBounds.floorAxleKg...200_000, required: false) ?? bounds.maxAxleKg
+            bounds.maxGrossKg = pl.int("max_gross_kg", in: PhysicalBounds.floorGrossKg...1_000_000, required: false) ?? bounds.maxGrossKg
+            bounds.maxSpeedKmh = pl.double("max_speed_kmh", in: 60...400, required: false) ?? bounds.maxSpeedKmh
+            let lo = pl.int("min_axle_spacing_mm", in: 100...2_000, required: false) ?? bounds.axleSpacingMm.lowerBound
+            let hi = pl.int("max_axle_spacing_mm", in: 5_000...50_000, required: false) ?? bounds.axleSpacingMm.upperBound
+            bounds.axleSpacingMm = lo...hi
+        }
         guard r.problems.isEmpty, let name, let wordOrder, let unitId, let maxAxles, let handshake, let blockAddress, let blockLength else {
             throw WIMProfileError(file: source, problems: r.problems)
         }
-        return WIMProfile(
+        var p = WIMProfile(
             name: name, description: description, wordOrder: wordOrder, unitId: unitId, maxAxles: maxAxles, handshake: handshake, magic: magic,
             faultCodeAddress: faultCode, faultCountAddress: faultCount, blockAddress: blockAddress, blockLength: blockLength, fields: fields,
             statusBits: statusBits, bodyCodes: bodyCodes, tyreCodes: tyreCodes, groupTypeCodes: groupCodes, source: source)
+        p.bounds = bounds
+        return p
     }
 
     /// A register field: `{ address, type = "u16", scale = 1, count = 1, unit }`.

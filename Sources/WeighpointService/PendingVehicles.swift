@@ -22,6 +22,9 @@ struct PendingVehicle: Sendable {
     var journalID: Int64? { id.raw >= 0 ? id.raw : nil }
     /// Taken over from before a stop: its frames and reads were not kept.
     var takenOver: Bool
+    /// Invalid from the link (implausible, or from a faulty controller): decided at once, not
+    /// at its lane's deadline (its time may be years away).
+    var atOnce = false
     /// Recogniser cameras its frames were handed to, and what each found.
     var recognitionScheduled: Set<String> = []
     var recognized: [String: RecognitionOutcome] = [:]
@@ -46,7 +49,7 @@ final class PendingVehicles: @unchecked Sendable {
 
     /// Adds a weighing; `journalID` nil when the journal refused it.
     @discardableResult
-    func add(_ w: Weighing, receivedAt: Timestamp, journalID: Int64?, takenOver: Bool = false) -> PendingVehicle.ID {
+    func add(_ w: Weighing, receivedAt: Timestamp, journalID: Int64?, takenOver: Bool = false, atOnce: Bool = false) -> PendingVehicle.ID {
         lock.withLock {
             let id: PendingVehicle.ID
             if let journalID {
@@ -55,7 +58,7 @@ final class PendingVehicles: @unchecked Sendable {
                 unjournalled -= 1
                 id = .init(raw: unjournalled)
             }
-            vehicles[id] = PendingVehicle(id: id, weighing: w, receivedAt: receivedAt, takenOver: takenOver)
+            vehicles[id] = PendingVehicle(id: id, weighing: w, receivedAt: receivedAt, takenOver: takenOver, atOnce: atOnce)
             return id
         }
     }

@@ -40,6 +40,12 @@ public struct StationConfig: Sendable {
         public var accuracyClass: String
         public var certificate: String?
         public var certificateValidUntil: String?
+        /// A weighing dated further ahead of the unit's clock is implausible, s (default 300).
+        public var maxClockAheadS = 300
+        /// A weighing older than this when it arrives is implausible, h (default 72).
+        public var maxWeighingAgeH = 72
+        /// More sequence resets than this in an hour make the controller faulty (default 3).
+        public var maxSequenceResetsPerHour = 3
     }
 
     public enum CameraSource: Sendable, Equatable {
@@ -120,6 +126,9 @@ public struct StationConfig: Sendable {
         public var data: String
         public var retentionDays: Int?
         public var minFreeMB: Int
+        /// How long SIGTERM may spend deciding and committing what is pending, s (default 45,
+        /// below the systemd unit's TimeoutStopSec); the rest stays journalled for the next start.
+        public var stopBudgetS = 45
     }
 
     public struct Signing: Sendable {

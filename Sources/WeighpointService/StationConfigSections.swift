@@ -79,7 +79,7 @@ struct SectionParser {
     /// [wim]: the profile (a name in Hardware/wim or a path) and the transport.
     func wim(_ w: Section) -> StationConfig.WIM? {
         let r = reader
-        w.rejectUnknown(["profile", "transport", "unit_id", "poll_interval_ms", "response_timeout_ms", "model", "serial", "accuracy_class", "certificate", "certificate_valid_until"])
+        w.rejectUnknown(["profile", "transport", "unit_id", "poll_interval_ms", "response_timeout_ms", "model", "serial", "accuracy_class", "certificate", "certificate_valid_until", "max_clock_ahead_s", "max_weighing_age_h", "max_sequence_resets_per_hour"])
         var profile: WIMProfile?
         if let name = w.string("profile") {
             do throws(WIMProfileError) {
@@ -105,13 +105,20 @@ struct SectionParser {
         }
         let accuracy = w.oneOf("accuracy_class", ["0.2", "0.5", "1", "2", "5", "7", "10", "15"])
         let wimModel = w.string("model"), wimSerial = w.string("serial")
+        let ahead = w.int("max_clock_ahead_s", in: 1...86_400, required: false)
+        let age = w.int("max_weighing_age_h", in: 1...8_760, required: false)
+        let resets = w.int("max_sequence_resets_per_hour", in: 1...1_000, required: false)
         guard let profile, let transport else { return nil }
-        return StationConfig.WIM(
+        var wim = StationConfig.WIM(
             profile: profile, transport: transport, unitID: w.int("unit_id", in: 0...247, required: false),
             pollIntervalMs: w.int("poll_interval_ms", in: 5...10_000, required: false) ?? 50,
             responseTimeoutMs: w.int("response_timeout_ms", in: 10...60_000, required: false) ?? 500,
             model: wimModel ?? "", serial: wimSerial ?? "", accuracyClass: accuracy ?? "",
             certificate: w.string("certificate", required: false), certificateValidUntil: w.string("certificate_valid_until", required: false))
+        wim.maxClockAheadS = ahead ?? wim.maxClockAheadS
+        wim.maxWeighingAgeH = age ?? wim.maxWeighingAgeH
+        wim.maxSequenceResetsPerHour = resets ?? wim.maxSequenceResetsPerHour
+        return wim
     }
 
     /// [[cameras]]; also where the file names replay (development) sources.
@@ -271,10 +278,12 @@ struct SectionParser {
 
     /// [storage]
     func storage(_ st: Section) -> StationConfig.Storage {
-        st.rejectUnknown(["data", "retention_days", "min_free_mb"])
-        return StationConfig.Storage(
+        st.rejectUnknown(["data", "retention_days", "min_free_mb", "stop_budget_s"])
+        var storage = StationConfig.Storage(
             data: resolve(st.string("data")) ?? "", retentionDays: st.int("retention_days", in: 1...36_500, required: false),
             minFreeMB: st.int("min_free_mb", in: 0...1_000_000, required: false) ?? 256)
+        storage.stopBudgetS = st.int("stop_budget_s", in: 1...600, required: false) ?? storage.stopBudgetS
+        return storage
     }
 
     /// [signing]: the key is loaded here to check it.

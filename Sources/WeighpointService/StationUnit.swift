@@ -100,7 +100,11 @@ public final class StationUnit: @unchecked Sendable {
         link.responseTimeoutMs = config.wim.responseTimeoutMs
         intake = WeighingIntake(
             source: weighings ?? ModbusWeighingSource(settings: link), profile: config.wim.profile, store: store, calibration: calibration,
-            vehicles: vehicles, clock: clock, metrics: metrics, feed: feed, logger: logger, statePath: config.storage.data + "/wim.state")
+            vehicles: vehicles, clock: clock, metrics: metrics, feed: feed, logger: logger, statePath: config.storage.data + "/wim.state",
+            watch: ControllerWatch(ControllerWatch.Settings(
+                bounds: config.wim.profile.bounds, lanes: Set(config.lanes.map(\.number)),
+                maxClockAheadMicroseconds: Int64(config.wim.maxClockAheadS) * 1_000_000, maxAgeMicroseconds: Int64(config.wim.maxWeighingAgeH) * 3_600_000_000,
+                maxResetsPerHour: config.wim.maxSequenceResetsPerHour)))
         maxOffsetMicroseconds = Int64(config.cameras.map { c -> Double in
             // Expected time is t + d/v; at 5 km/h (the slowest plausible pass) over d metres.
             abs(c.distanceM) / (5 / 3.6) * 1_000_000 + (c.role == .rear ? 25 / (5 / 3.6) * 1_000_000 : 0)
@@ -159,13 +163,15 @@ public final class StationUnit: @unchecked Sendable {
     // MARK: deciding
 
     /// Decides every vehicle whose reads can no longer arrive (all of them when `flush`),
-    /// commits a record for each decision but `ok`, and returns how many were decided.
+    /// commits a record for each decision but `ok`, and returns how many were decided. Past
+    /// `stopBy` (the stop budget at shutdown) it commits nothing more: what is left stays
+    /// journalled and is decided at the next start.
     @discardableResult
-    public func decideDue(now: Timestamp? = nil, flush: Bool = false) async -> Int {
+    public func decideDue(now: Timestamp? = nil, flush: Bool = false, stopBy: ContinuousClock.Instant? = nil) async -> Int {
         let now = now ?? clock.now()
         let window = Int64(config.rules.matchWindowMs) * 1000
         scheduleRecognition(now: now)
-        let due = vehicles.take { flush || (now > deadline(of: $0.weighing) && recognitionDone($0, now: now)) }
+        let due = vehicles.take { flush || $0.atOnce || (now > deadline(of: $0.weighing) && recognitionDone($0, now: now)) }
         guard !due.isEmpty else { return 0 }
         var assessor = self.assessor
         assessor.rules.tolerance = tolerance
@@ -173,7 +179,13 @@ public final class StationUnit: @unchecked Sendable {
         let decisions = decider.decide(due.map(\.weighing), reads: reads.all)
         reads.remove(Set(decisions.flatMap(\.usedReads)))
         var settled: [Int64] = []
+        var decided: [PendingVehicle] = []
         for (v, d) in zip(due, decisions) {
+            if let stopBy, ContinuousClock.now > stopBy {
+                log.warning("stop budget spent: weighings left journalled, decided at the next start", metadata: ["left": "\(due.count - decided.count)"])
+                break
+            }
+            decided.append(v)
             let w = v.weighing
             metrics.add("weighpoint_decisions_total", [("decision", d.assessment.decision.rawValue)])
             let laneCams = config.cameras.filter { $0.lane == w.lane && $0.role != .side }
@@ -201,11 +213,11 @@ public final class StationUnit: @unchecked Sendable {
         } catch {
             log.error("decided weighings still journalled: decided again at the next start", metadata: ["error": "\(error)"])
         }
-        intake.noteDecided(due)
+        intake.noteDecided(decided)
         // A read older than every weighing still waiting (less the window) can match nothing now.
         let oldestPending = vehicles.oldestTime ?? now
         reads.prune(before: Timestamp(microseconds: min(oldestPending.microseconds, now.microseconds) - window - 60_000_000))
-        return due.count
+        return decided.count
     }
 
     /// Hands each recogniser camera's frames around its expected time to the recogniser once
@@ -304,6 +316,10 @@ public final class StationUnit: @unchecked Sendable {
         }
         let wim = intake.state
         if !wim.hasPrefix("connected") { degraded.append("wim") }
+        let controllerAlarm = intake.watch.alarm(now: clock.now())
+        metrics.set("weighpoint_alarm", [("alarm", "wim_controller")], controllerAlarm == nil ? 0 : 1)
+        metrics.set("weighpoint_wim_controller_faulty", [], intake.watch.isFaulty ? 1 : 0)
+        if controllerAlarm != nil { degraded.append("wim controller") }
         // A count and the oldest record only: health is polled, the backlog can be large.
         let backlog = (try? store.unacknowledgedCount()) ?? 0
         metrics.set("weighpoint_delivery_backlog", [], Double(backlog))
@@ -321,6 +337,6 @@ public final class StationUnit: @unchecked Sendable {
             status: refusing != nil ? .failing : degraded.isEmpty ? .ok : .degraded, deviceID: config.station.deviceID, wim: wim, cameras: cams,
             store: refusing.map { "refusing new evidence: \($0)" } ?? "ok", deliveryBacklog: backlog,
             oldestUnacknowledgedAgeSeconds: backlog > 0 ? (oldestAge ?? 0) : nil, degraded: degraded, pendingWeighings: vehicles.count,
-            alarms: deliveryAlarms + (refusing.map { ["store: \($0)"] } ?? []))
+            alarms: deliveryAlarms + (refusing.map { ["store: \($0)"] } ?? []) + (controllerAlarm.map { [$0] } ?? []))
     }
 }

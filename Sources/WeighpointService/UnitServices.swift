@@ -36,7 +36,8 @@ public struct UnitService: Service {
             }
         }
         unit.stopInput()
-        let n = await unit.decideDue(flush: true)
+        // Bounded: past the stop budget what is left stays journalled for the next start.
+        let n = await unit.decideDue(flush: true, stopBy: ContinuousClock.now + .seconds(unit.config.storage.stopBudgetS))
         unit.stopRecognition()
         unit.stopCameras()
         unit.log.info("unit stopped", metadata: ["flushed": "\(n)"])

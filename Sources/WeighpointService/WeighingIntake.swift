@@ -50,6 +50,8 @@ final class WeighingIntake: @unchecked Sendable {
     let log: Logger
     /// The decided controller sequence, kept across restarts.
     let statePath: String
+    /// Plausibility, repeats and resets: the controller as a device that can be faulty.
+    let watch: ControllerWatch
 
     private let lock = NSLock()
     private var linkState = "not started"
@@ -60,7 +62,8 @@ final class WeighingIntake: @unchecked Sendable {
     private var numberingRestarted = false
 
     init(source: any WeighingSource, profile: WIMProfile, store: EvidenceStore, calibration: CalibrationKeeper, vehicles: PendingVehicles,
-         clock: any WallClock, metrics: UnitMetrics, feed: LiveFeed, logger: Logger, statePath: String) {
+         clock: any WallClock, metrics: UnitMetrics, feed: LiveFeed, logger: Logger, statePath: String, watch: ControllerWatch) {
+        self.watch = watch
         self.source = source
         self.profile = profile
         self.store = store
@@ -71,6 +74,19 @@ final class WeighingIntake: @unchecked Sendable {
         self.feed = feed
         self.log = logger
         self.statePath = statePath
+    }
+
+    private var lastNote: [String: ContinuousClock.Instant] = [:]
+
+    /// Logs at most once a minute per kind: a faulty controller sends thousands of records.
+    private func noteOnce(_ kind: String, _ message: Logger.Message, _ metadata: Logger.Metadata) {
+        let now = ContinuousClock.now
+        let due = lock.withLock { () -> Bool in
+            if let l = lastNote[kind], now - l < .seconds(60) { return false }
+            lastNote[kind] = now
+            return true
+        }
+        if due { log.error(message, metadata: metadata) }
     }
 
     /// `not started`, `connected` or `down: <reason>`.
@@ -107,8 +123,11 @@ final class WeighingIntake: @unchecked Sendable {
                     "journal_id": "\(e.id)", "controller_seq": "\(e.controllerSeq)", "profile": "\(profile.name)"])
                 continue
             }
-            let w = calibration.apply(to: profile.decode(block).weighing(profile))
-            vehicles.add(w, receivedAt: clock.now(), journalID: e.id, takenOver: true)
+            var w = calibration.apply(to: profile.decode(block).weighing(profile))
+            // Checked again: one journalled before a stop may be implausible (dated years ahead).
+            guard case .take(let problems) = watch.examine(w, now: clock.now(), live: false) else { continue }
+            w.decodeProblems += problems
+            vehicles.add(w, receivedAt: clock.now(), journalID: e.id, takenOver: true, atOnce: !problems.isEmpty)
             taken.append(w.seq)
         }
         if !entries.isEmpty {
@@ -148,17 +167,33 @@ final class WeighingIntake: @unchecked Sendable {
     private func handle(_ event: WIMEvent) {
         switch event {
         case .weighing(let rec):
-            let w = calibration.apply(to: rec.weighing(profile))
+            var w = calibration.apply(to: rec.weighing(profile))
+            let received = clock.now()
+            let problems: [InvalidityReason]
+            switch watch.examine(w, now: received) {
+            case .repeated:
+                // The same physical weighing shown again (a controller replaying its memory):
+                // taken once.
+                metrics.add("weighpoint_wim_repeats_total")
+                noteOnce("repeat", "wim record repeats a weighing already taken: not taken again", ["controller_seq": "\(w.seq)", "lane": "\(w.lane)", "time": "\(w.time)"])
+                return
+            case .take(let p): problems = p
+            }
+            if !problems.isEmpty {
+                w.decodeProblems += problems
+                for p in problems { metrics.add("weighpoint_wim_implausible_total", [("reason", p.code)]) }
+                noteOnce("implausible", "wim record implausible: an invalid weighing, decided at once", [
+                    "controller_seq": "\(w.seq)", "reasons": "\(problems.map(\.description).joined(separator: "; ").prefix(300))"])
+            }
             // Journalled before the source acknowledges it (this runs before the acknowledgement):
             // from here a crash leaves the weighing to the next start, not lost.
-            let received = clock.now()
             var id: Int64?
             do {
                 id = try store.journalWeighing(controllerSeq: rec.sequence, block: WIMTrace.line(rec.rawBlock), receivedAt: received)
             } catch {
                 log.critical("weighing not journalled: lost if the unit stops before deciding it", metadata: ["controller_seq": "\(w.seq)", "error": "\(error)"])
             }
-            vehicles.add(w, receivedAt: received, journalID: id)
+            vehicles.add(w, receivedAt: received, journalID: id, atOnce: !problems.isEmpty)
             lock.withLock { last = (w.seq, w.time) }
             metrics.add("weighpoint_weighings_total")
             feed.publish(.weighed(w))
@@ -170,13 +205,26 @@ final class WeighingIntake: @unchecked Sendable {
         case .sequenceReset(let from, let to):
             lock.withLock { numberingRestarted = true }
             metrics.add("weighpoint_wim_sequence_resets_total")
-            log.error("wim sequence went back: the controller restarted or its counter wrapped; its records are taken as new", metadata: ["from": "\(from)", "to": "\(to)"])
             // The instrument's numbering is part of every record: an auditor must see where it
-            // started again.
-            do {
-                try store.appendAudit(event: "wim_sequence_reset", who: "weighpointd", parameter: "controller_seq", old: "\(from)", new: "\(to)")
-            } catch {
-                log.error("wim sequence reset not in the audit trail", metadata: ["error": "\(error)"])
+            // started again. One entry per episode of resets, and one when the controller turns
+            // faulty: a flapping controller must not fill the trail.
+            var audit: (event: String, old: String, new: String)?
+            switch watch.noteReset(now: clock.now()) {
+            case .episodeBegins:
+                log.error("wim sequence went back: the controller restarted or its counter wrapped; its records are taken as new", metadata: ["from": "\(from)", "to": "\(to)"])
+                audit = ("wim_sequence_reset", "\(from)", "\(to)")
+            case .turnedFaulty(let n):
+                log.critical("wim controller faulty: its numbering keeps starting again; its weighings are invalid until an hour passes without a reset", metadata: ["resets_in_hour": "\(n)", "from": "\(from)", "to": "\(to)"])
+                audit = ("wim_controller_faulty", "\(from)", "\(to) (\(n) resets in an hour)")
+            case .within(let n):
+                noteOnce("reset", "wim sequence went back again", ["from": "\(from)", "to": "\(to)", "resets_in_hour": "\(n)"])
+            }
+            if let audit {
+                do {
+                    try store.appendAudit(event: audit.event, who: "weighpointd", parameter: "controller_seq", old: audit.old, new: audit.new)
+                } catch {
+                    log.error("wim sequence reset not in the audit trail", metadata: ["error": "\(error)"])
+                }
             }
         case .connected(let what):
             lock.withLock { linkState = "connected" }
