@@ -115,6 +115,24 @@ import WeighpointCore
         }
     }
 
+    /// The physical bounds come from the profile, and no profile can set them so low that an
+    /// overloaded vehicle would be taken for a controller fault.
+    @Test func plausibilityBoundsAreTheProfilesAndNeverBelowOverloads() throws {
+        let text = try String(contentsOf: hardware.appendingPathComponent("generic-wim-v1.toml"), encoding: .utf8)
+        let p = try WIMProfile.parse(text.replacingOccurrences(of: "max_axle_kg = 60000", with: "max_axle_kg = 45000"), source: "g.toml")
+        #expect(p.bounds.maxAxleKg == 45_000 && p.bounds.maxGrossKg == 300_000 && p.bounds.axleSpacingMm == 500...20_000)
+        var w = p.decode(p.encode(traffic(1)[0])).weighing(p)
+        #expect(p.bounds.problems(of: w).isEmpty)
+        w.axles[0].kg = 46_000
+        #expect(p.bounds.problems(of: w).map(\.code) == ["implausible_axle_load"])
+        do {
+            _ = try WIMProfile.parse(text.replacingOccurrences(of: "max_axle_kg = 60000", with: "max_axle_kg = 18000"), source: "g.toml")
+            Issue.record("a bound below the legal axle limit was accepted")
+        } catch {
+            #expect(error.problems.map(\.description).contains { $0.hasSuffix("plausibility.max_axle_kg: 18000 is outside 30000…200000") }, "\(error.problems)")
+        }
+    }
+
     @Test func unknownProfileNameListsWhereItLooked() {
         do {
             _ = try WIMProfile.load("no-such-controller")
