@@ -51,6 +51,7 @@ test: build
 	Scripts/crash-test 10
 	Scripts/unit-test
 	Scripts/hostile-test
+	Scripts/faulty-wim-test
 	Scripts/unit-crash-test
 	Scripts/package-test
 	Scripts/console-test

@@ -128,6 +128,7 @@ public struct StationConfig: Sendable {
         public var minFreeMB: Int
         /// How long SIGTERM may spend deciding and committing what is pending, s (default 45,
         /// below the systemd unit's TimeoutStopSec); the rest stays journalled for the next start.
+        /// 0: nothing is decided at a stop, everything pending is left to the next start.
         public var stopBudgetS = 45
     }
 

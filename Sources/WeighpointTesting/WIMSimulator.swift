@@ -108,6 +108,15 @@ public final class WIMSimulator: @unchecked Sendable {
         }
     }
 
+    /// The controller's numbering starts again (a reset, or a counter that wraps): the next record
+    /// enqueued may carry a lower sequence than the last, and the counter register shows it.
+    public func restartNumbering() {
+        lock.withLock {
+            newestSequence = queue.map(\.sequence).max() ?? 0
+            show()
+        }
+    }
+
     /// Makes `count` requests fail with `fault`, after `after` requests answered normally.
     public func inject(_ fault: WIMFault, count: Int = 1, after: Int = 0) {
         lock.withLock { faults.append((fault, count, after)) }

@@ -6,7 +6,7 @@ import WeighpointModbus
 import WeighpointTesting
 
 struct Simulate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run built-in device simulators.", subcommands: [SimulateWim.self])
+    static let configuration = CommandConfiguration(abstract: "Run built-in device simulators.", subcommands: [SimulateWim.self, SimulateFaultyWim.self])
 }
 
 struct SimulateWim: ParsableCommand {
