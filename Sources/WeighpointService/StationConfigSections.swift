@@ -9,6 +9,7 @@ import WeighpointSystem
 import WeighpointEvidence
 import WeighpointModbus
 import WeighpointRecognition
+import NIOSSL
 
 /// One reader per section of station.toml. Each takes its section, reads and checks its keys
 /// (every problem goes to the shared reader with its line and key) and returns its part of the
@@ -244,11 +245,35 @@ struct SectionParser {
         let cert = file("tls_certificate", "the listener's certificate (PEM)")
         let key = file("tls_key", "the listener's private key (PEM)")
         let ca = file("tls_client_ca", "the CA of the cameras' client certificates (PEM)")
+        // Loaded as the listener will load them, so the daemon cannot fail at start on them.
+        tlsMaterial(http, certificates: [("tls_certificate", cert), ("tls_client_ca", ca)], key: ("tls_key", key))
         if ca == nil, let c = pushing.first(where: { $0.credentials.contains(where: \.needsCertificate) }) {
             r.problem(http.key("tls_client_ca"), "camera '\(c.id)' has a certificate credential: give tls_client_ca, the CA its client certificate chains to")
         }
         guard let cert, let key, HostPort(listen) != nil else { return nil }
         return StationConfig.TLSListener(listen: listen, certificate: cert, key: key, clientCA: ca)
+    }
+
+    /// Certificates (PEM, at least one each) and a private key (PEM) parsed by NIOSSL, as the
+    /// listener and the delivery client will parse them; a file that is absent is reported
+    /// elsewhere.
+    func tlsMaterial(_ section: Section, certificates: [(String, String?)], key: (String, String?)) {
+        for (k, path) in certificates {
+            guard let path, let bytes = files.contents(path) else { continue }
+            do {
+                if try NIOSSLCertificate.fromPEMBytes(bytes).isEmpty { reader.problem(section.key(k), "\(path) holds no PEM certificate") }
+            } catch {
+                reader.problem(section.key(k), "\(path) is not a PEM certificate: \(error)")
+            }
+        }
+        if let path = key.1, let bytes = files.contents(path) {
+            do { _ = try NIOSSLPrivateKey(bytes: bytes, format: .pem) } catch {
+                reader.problem(section.key(key.0), "\(path) is not a PEM private key: \(error)")
+            }
+            if let mode = files.permissions(path), mode & 0o077 != 0 {
+                reader.problem(section.key(key.0), "\(path) can be read by \(mode & 0o007 != 0 ? "everyone" : "its group") (mode \(String(mode, radix: 8))): run chmod 600 \(path)")
+            }
+        }
     }
 
     /// [rules]: tolerance, match window, permits, watch lists.
@@ -322,6 +347,7 @@ struct SectionParser {
             return p
         }
         if (files[0] == nil) != (files[1] == nil) { r.problem(cs.key("client_key"), "client_certificate and client_key go together") }
+        tlsMaterial(cs, certificates: [("client_certificate", files[0]), ("ca_bundle", files[2])], key: ("client_key", files[1]))
         return StationConfig.CaseSystem(
             url: url, clientCertificate: files[0], clientKey: files[1], caBundle: files[2], tokenFile: files[3],
             format: cs.oneOf("format", ["weighpoint", "overload-exchange"], required: false) ?? "weighpoint")

@@ -148,6 +148,10 @@ import WeighpointTesting
         req.body = .stream(stalled, length: .known(Int64(1000)))
         await #expect(throws: (any Error).self) { _ = try await c.execute(req, timeout: .seconds(60)) }
         try await c.shutdown()
+        // The handler sees its body end after the client sees the connection close: wait for it.
+        for _ in 0..<500 where e.unit.metrics.value(UnitMetrics.series("weighpoint_reads_refused_total", [("reason", "incomplete")])) == nil {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         let metrics = e.unit.metrics.render()
         #expect(metrics.contains(#"weighpoint_http_connections_closed_total{reason="request_timeout"} 1"#), "\(metrics)")
         #expect(metrics.contains(#"weighpoint_reads_refused_total{reason="incomplete"} 1"#), "\(metrics)")

@@ -116,7 +116,11 @@ struct ConfigFixture {
     /// pushing camera without the TLS listener are each an error naming the camera and key.
     @Test func pushedReadsNeedACredentialAndTheTLSListener() throws {
         let f = try ConfigFixture()
-        for name in ["unit.pem", "unit.key", "cameras-ca.pem"] { try "-".write(toFile: f.dir + "/" + name, atomically: true, encoding: .utf8) }
+        // Real certificate and key files: the check loads them as the listener will.
+        let pki = try TestPKI()
+        for (from, to) in [(pki.serverCert, "unit.pem"), (pki.serverKey, "unit.key"), (pki.ca, "cameras-ca.pem")] {
+            try FileManager.default.copyItem(atPath: from, toPath: f.dir + "/" + to)
+        }
         let token = PushCredential.configured(token: "a token")
         let tls = [#"tls_listen = "0.0.0.0:8443""#, #"tls_certificate = "unit.pem""#, #"tls_key = "unit.key""#]
         func problems(camera: [String], http: [String] = []) -> [String] {
@@ -148,6 +152,11 @@ struct ConfigFixture {
         #expect(c.cameras[0].credentials == [.token(sha256: String(token.dropFirst(6)).uppercased()), .certificate(sha256: fingerprint.replacingOccurrences(of: ":", with: ""))])
         #expect(c.tlsListener?.listen == "0.0.0.0:8443" && c.tlsListener?.clientCA == f.dir + "/cameras-ca.pem")
         #expect(c.cameras[1].plates == .none && c.cameras[1].credentials.isEmpty)
+        // Files that are not what they are named as are problems of the check, not of the start.
+        try "not a certificate".write(toFile: f.dir + "/cameras-ca.pem", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: f.dir + "/unit.key")
+        let material = problems(camera: [#"plates = "pushed""#, #"credentials = ["\#(token)"]"#], http: tls + [#"tls_client_ca = "cameras-ca.pem""#])
+        #expect(material.contains { $0.hasPrefix("http.tls_client_ca: \(f.dir)/cameras-ca.pem ") } && material.contains { $0.hasPrefix("http.tls_key: \(f.dir)/unit.key can be read by everyone (mode 644)") }, "\(material)")
         // Without a listen key the plain listener is on loopback.
         #expect(try f.parse(f.lines.filter { !$0.hasPrefix("listen") }).httpListen == "127.0.0.1:8080")
     }
