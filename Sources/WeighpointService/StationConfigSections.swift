@@ -254,6 +254,13 @@ struct SectionParser {
         return StationConfig.TLSListener(listen: listen, certificate: cert, key: key, clientCA: ca)
     }
 
+    /// As OpenSSH does for private keys: one that its group or others can read is not used.
+    func privateKeyMode(_ section: Section, _ k: String, _ path: String) {
+        if let mode = files.permissions(path), mode & 0o077 != 0 {
+            reader.problem(section.key(k), "\(path) can be read by \(mode & 0o007 != 0 ? "everyone" : "its group") (mode \(String(mode, radix: 8))): run chmod 600 \(path) (owned by the daemon's user)")
+        }
+    }
+
     /// Certificates (PEM, at least one each) and a private key (PEM) parsed by NIOSSL, as the
     /// listener and the delivery client will parse them; a file that is absent is reported
     /// elsewhere.
@@ -270,9 +277,7 @@ struct SectionParser {
             do { _ = try NIOSSLPrivateKey(bytes: bytes, format: .pem) } catch {
                 reader.problem(section.key(key.0), "\(path) is not a PEM private key: \(error)")
             }
-            if let mode = files.permissions(path), mode & 0o077 != 0 {
-                reader.problem(section.key(key.0), "\(path) can be read by \(mode & 0o007 != 0 ? "everyone" : "its group") (mode \(String(mode, radix: 8))): run chmod 600 \(path)")
-            }
+            privateKeyMode(section, key.0, path)
         }
     }
 
@@ -324,10 +329,7 @@ struct SectionParser {
                         r.problem(sg.key("key"), "\(keyPath) is a public key: the unit signs with the private key (key.pem of `weighpoint keygen`)")
                     }
                 } catch { r.problem(sg.key("key"), "\(error)") }
-                // As OpenSSH does for private keys: one that others can read is not used.
-                if let mode = files.permissions(keyPath), mode & 0o077 != 0 {
-                    r.problem(sg.key("key"), "\(keyPath) can be read by \(mode & 0o007 != 0 ? "everyone" : "its group") (mode \(String(mode, radix: 8))): run chmod 600 \(keyPath) (owned by the daemon's user)")
-                }
+                privateKeyMode(sg, "key", keyPath)
             } else {
                 r.problem(sg.key("key"), "read key \(keyPath): cannot read the file")
             }

@@ -81,16 +81,8 @@ import WeighpointTesting
             header_timeout_s = 3
             request_timeout_s = 3
             """)
-        let port = Mutex<Int?>(nil)
-        let app = UnitHTTP.plain(unit: e.unit, shared: UnitHTTP.Shared(unit: e.unit), host: "127.0.0.1", port: 0) { p in port.withLock { $0 = p } }
-        let server = Task { try await app.run() }
+        let (server, p) = try await servePlain(e)
         defer { server.cancel() }
-        var bound: Int?
-        for _ in 0..<200 where bound == nil {
-            bound = port.withLock { $0 }
-            if bound == nil { try await Task.sleep(for: .milliseconds(20)) }
-        }
-        let p = try #require(bound)
 
         try await offPool {
             // Four idle connections are held until their header timeout; the fifth and sixth from
@@ -127,16 +119,8 @@ import WeighpointTesting
             max_connections = 8
             header_timeout_s = 30
             """)
-        let port = Mutex<Int?>(nil)
-        let app = UnitHTTP.plain(unit: e.unit, shared: UnitHTTP.Shared(unit: e.unit), host: "127.0.0.1", port: 0) { p in port.withLock { $0 = p } }
-        let server = Task { try await app.run() }
+        let (server, p) = try await servePlain(e)
         defer { server.cancel() }
-        var bound: Int?
-        for _ in 0..<200 where bound == nil {
-            bound = port.withLock { $0 }
-            if bound == nil { try await Task.sleep(for: .milliseconds(20)) }
-        }
-        let p = try #require(bound)
         let held = try await offPool { try (0..<8).map { i in try connect(p, from: "127.0.0.\(2 + i % 3)") } }
         defer { held.forEach { close($0) } }
         try await Task.sleep(for: .milliseconds(200))

@@ -35,22 +35,6 @@ import WeighpointTesting
             rear: #"plates = "pushed""# + "\n" + "credentials = [\"\(PushCredential.configured(token: token))\"]")
     }
 
-    /// Runs an application on port 0 and returns its port once it listens.
-    final class Port: Sendable {
-        let value = Mutex<Int?>(nil)
-        func set(_ p: Int) { value.withLock { $0 = p } }
-    }
-
-    func serve(_ app: some ApplicationProtocol, port: Port) async throws -> (Task<Void, Error>, Int) {
-        let task = Task { try await app.run() }
-        for _ in 0..<500 {
-            if let p = port.value.withLock({ $0 }) { return (task, p) }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        task.cancel()
-        throw CancellationError()
-    }
-
     func client(certificate: String? = nil, key: String? = nil) throws -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .file(pki.ca)
@@ -78,7 +62,7 @@ import WeighpointTesting
     @Test func readsAreTakenOnlyWithTheCamerasOwnCredentialAndRecordedWithIt() async throws {
         let e = try unit()
         let shared = UnitHTTP.Shared(unit: e.unit)
-        let tlsPort = Port(), plainPort = Port()
+        let tlsPort = ListeningPort(), plainPort = ListeningPort()
         let (tlsTask, tp) = try await serve(try UnitHTTP.authenticated(unit: e.unit, shared: shared, listener: #require(e.unit.config.tlsListener)) { tlsPort.set($0) }, port: tlsPort)
         let (plainTask, pp) = try await serve(UnitHTTP.plain(unit: e.unit, shared: shared, host: "127.0.0.1", port: 0) { plainPort.set($0) }, port: plainPort)
         defer { tlsTask.cancel(); plainTask.cancel() }
@@ -137,7 +121,7 @@ import WeighpointTesting
     /// timeout; the read is counted as incomplete and nothing of it is taken.
     @Test func aReadThatNeverFinishesIsClosedAtTheRequestTimeout() async throws {
         let e = try unit(timeouts: "request_timeout_s = 2")
-        let tlsPort = Port()
+        let tlsPort = ListeningPort()
         let (task, tp) = try await serve(try UnitHTTP.authenticated(unit: e.unit, shared: UnitHTTP.Shared(unit: e.unit), listener: #require(e.unit.config.tlsListener)) { tlsPort.set($0) }, port: tlsPort)
         defer { task.cancel() }
         let c = try client()
