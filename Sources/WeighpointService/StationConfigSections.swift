@@ -106,6 +106,11 @@ struct SectionParser {
         }
         let accuracy = w.oneOf("accuracy_class", ["0.2", "0.5", "1", "2", "5", "7", "10", "15"])
         let wimModel = w.string("model"), wimSerial = w.string("serial")
+        // The verification certificate's expiry is printed in every record: a date, or nothing.
+        let validUntil = w.string("certificate_valid_until", required: false)
+        if let v = validUntil, Timestamp(rfc3339: v + "T00:00:00Z") == nil || v.count != 10 {
+            r.problem(w.key("certificate_valid_until"), "'\(v.prefix(40))' is not a date (YYYY-MM-DD)")
+        }
         let ahead = w.int("max_clock_ahead_s", in: 1...86_400, required: false)
         let age = w.int("max_weighing_age_h", in: 1...8_760, required: false)
         let resets = w.int("max_sequence_resets_per_hour", in: 1...1_000, required: false)

@@ -179,6 +179,12 @@ struct ConfigFixture {
         // A header-like line inside a multi-line string or a nested array is not a header.
         #expect(messages(f.lines + ["[recognizer]", #"models = """"#, "[#not a header]", #"""""#, "detect_sides = [", "  800,", "]"]).allSatisfy { !$0.contains("table header") })
 
+        // [wim] keys the daemon reads are checked as it will read them, none replaced by a default.
+        let wim = messages(f.lines.flatMap { $0 == #"accuracy_class = "5""# ? [$0, #"unit_id = "nine""#, "response_timeout_ms = -7", "poll_interval_ms = 0", #"certificate_valid_until = "soon""#] : [$0] })
+        for want in ["wim.unit_id: must be an integer", "wim.response_timeout_ms: -7 is outside 10…60000", "wim.poll_interval_ms: 0 is outside 5…10000", "wim.certificate_valid_until: 'soon' is not a date (YYYY-MM-DD)"] {
+            #expect(wim.contains { $0.hasSuffix(want) }, "\(want) not in \(wim)")
+        }
+
         try "苏A12345,55000,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z\n苏B12345,heavy,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z\n".write(toFile: f.dir + "/permits.csv", atomically: true, encoding: .utf8)
         #expect(messages(f.lines) == ["2: permit: max_gross_kg 'heavy' is not a mass in kg"])
         try "苏A12345,55000,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z\n".write(toFile: f.dir + "/permits.csv", atomically: true, encoding: .utf8)
