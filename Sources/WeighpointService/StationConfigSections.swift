@@ -256,7 +256,15 @@ struct SectionParser {
             r.problem(http.key("tls_client_ca"), "camera '\(c.id)' has a certificate credential: give tls_client_ca, the CA its client certificate chains to")
         }
         guard let cert, let key, HostPort(listen) != nil else { return nil }
-        return StationConfig.TLSListener(listen: listen, certificate: cert, key: key, clientCA: ca)
+        let listener = StationConfig.TLSListener(listen: listen, certificate: cert, key: key, clientCA: ca)
+        // The whole TLS context, as the listener makes it at start: a key that is not the
+        // certificate's is found here, not by a daemon that cannot start.
+        if reader.problems.isEmpty, files is LocalConfigFiles {
+            do { _ = try NIOSSLContext(configuration: UnitHTTP.tlsConfiguration(listener)) } catch {
+                reader.problem(http.key("tls_key"), "\(key) with \(cert)\(ca.map { " and \($0)" } ?? ""): the TLS listener cannot be made (is tls_key the key of tls_certificate?): \(error)")
+            }
+        }
+        return listener
     }
 
     /// As OpenSSH does for private keys: one that its group or others can read is not used.

@@ -5,16 +5,16 @@ import ServiceLifecycle
 import WeighpointSystem
 import WeighpointUplink
 
-/// Builds the unit's services from a configuration and runs them as one swift-service-lifecycle
-/// group: started in order (delivery, unit, HTTP endpoint, systemd notifier, then `extra`), shut
-/// down in reverse on SIGTERM or SIGINT, so input stops first, pending weighings are decided and
-/// committed, and delivery stops last.
 /// The unit cannot start: what and why.
 public struct UnitStartError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
 }
 
+/// Builds the unit's services from a configuration and runs them as one swift-service-lifecycle
+/// group: started in order (delivery, unit, HTTP endpoint, systemd notifier, then `extra`), shut
+/// down in reverse on SIGTERM or SIGINT, so input stops first, pending weighings are decided and
+/// committed, and delivery stops last.
 public enum UnitRunner {
     /// swift-log through `KeyValueLogHandler` on standard error; `WEIGHPOINT_LOG=debug|info|
     /// notice|warning|error` sets the level (default info).

@@ -157,6 +157,13 @@ struct ConfigFixture {
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: f.dir + "/unit.key")
         let material = problems(camera: [#"plates = "pushed""#, #"credentials = ["\#(token)"]"#], http: tls + [#"tls_client_ca = "cameras-ca.pem""#])
         #expect(material.contains { $0.hasPrefix("http.tls_client_ca: \(f.dir)/cameras-ca.pem ") } && material.contains { $0.hasPrefix("http.tls_key: \(f.dir)/unit.key can be read by everyone (mode 644)") }, "\(material)")
+        // A key that is not the certificate's: found by the check, which makes the TLS context.
+        try FileManager.default.removeItem(atPath: f.dir + "/cameras-ca.pem")
+        try FileManager.default.copyItem(atPath: pki.ca, toPath: f.dir + "/cameras-ca.pem")
+        try FileManager.default.removeItem(atPath: f.dir + "/unit.key")
+        try FileManager.default.copyItem(atPath: pki.clientKey, toPath: f.dir + "/unit.key")
+        let mismatch = problems(camera: [#"plates = "pushed""#, #"credentials = ["\#(token)"]"#], http: tls + [#"tls_client_ca = "cameras-ca.pem""#])
+        #expect(mismatch.count == 1 && mismatch[0].hasPrefix("http.tls_key: \(f.dir)/unit.key with \(f.dir)/unit.pem and \(f.dir)/cameras-ca.pem: the TLS listener cannot be made"), "\(mismatch)")
         // Without a listen key the plain listener is on loopback.
         #expect(try f.parse(f.lines.filter { !$0.hasPrefix("listen") }).httpListen == "127.0.0.1:8080")
     }
