@@ -23,7 +23,7 @@ demo: build
 	@rm -rf demo-data && mkdir -p demo-data
 	@Scripts/make-pki demo-data/pki
 	@Scripts/make-plate-images demo-data/plates --count 0 --sequences 24 --frames 6 --size 1280x720 --seed 42 --no-trailers >/dev/null
-	@echo "== the unit: lane 1's front camera reads plates with the built-in recogniser (generated plates), lane 2's push reads over HTTP"
+	@echo "== the unit: lane 1's front camera reads plates with the built-in recogniser (generated plates), lane 2's camera pushes its reads over HTTPS with a bearer token"
 	@$(BIN)/weighpoint-dev demo --vehicles 24 --data demo-data/unit --pki demo-data/pki --recognizer-plates demo-data/plates
 	@echo
 	@echo "== an auditor's checks: weighpoint verify, then record 1 exported and checked with the openssl command line"
