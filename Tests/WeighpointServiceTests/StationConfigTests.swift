@@ -205,6 +205,31 @@ struct ConfigFixture {
         #expect(messages(f.lines).isEmpty)
     }
 
+    /// No key is read after the check or silently replaced by a default: every key of the
+    /// example configuration (which shows them all), given a value of the wrong kind, is a
+    /// problem on its own line.
+    @Test func everyKeyOfTheExampleIsCheckedNoneDefaulted() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Hardware/station.example.toml").standardized.path
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var unchecked: [String] = []
+        var keys = 0
+        for (i, line) in lines.enumerated() {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            guard !t.hasPrefix("#"), !t.hasPrefix("["), let eq = t.firstIndex(of: "=") else { continue }
+            let key = t[..<eq].trimmingCharacters(in: .whitespaces)
+            keys += 1
+            var l = lines
+            l[i] = "\(key) = { wrong = 1 }"
+            do {
+                _ = try StationConfig.parse(l.joined(separator: "\n"), file: path)
+                unchecked.append("\(i + 1): \(key) (accepted)")
+            } catch {
+                if !error.problems.contains(where: { $0.line == i + 1 }) { unchecked.append("\(i + 1): \(key)") }
+            }
+        }
+        #expect(keys > 60 && unchecked.isEmpty, "\(keys) keys; not reported on their line: \(unchecked)")
+    }
+
     @Test func replayCamerasAreADevelopmentSourceTheDaemonRefuses() throws {
         let f = try ConfigFixture()
         let c = try f.parse(f.lines)
