@@ -54,6 +54,8 @@ final class ControllerWatch: @unchecked Sendable {
     private var faultySince: Timestamp?
     private var implausible: [(at: Int64, reason: String)] = []
     static let remembered = 4096
+    /// Resets and implausible records kept for counting: beyond this many the count says "at least".
+    static let kept = 2000  // above the largest max_sequence_resets_per_hour (1000)
     static let hour: Int64 = 3_600_000_000
 
     init(_ settings: Settings) { self.settings = settings }
@@ -86,6 +88,8 @@ final class ControllerWatch: @unchecked Sendable {
             if let first = reasons.first {
                 implausible.append((now.microseconds, first.code))
                 implausible.removeAll { $0.at < now.microseconds - 600_000_000 }
+                // A controller sending garbage as fast as it is polled: only a count is needed.
+                if implausible.count > Self.kept { implausible.removeFirst(implausible.count - Self.kept) }
             }
             return .take(reasons)
         }
@@ -97,6 +101,7 @@ final class ControllerWatch: @unchecked Sendable {
             calm(now)
             let begins = resets.isEmpty
             resets.append(now.microseconds)
+            if resets.count > Self.kept { resets.removeFirst(resets.count - Self.kept) }
             if begins { return .episodeBegins }
             if faultySince == nil && resets.count > settings.maxResetsPerHour {
                 faultySince = now
@@ -119,8 +124,9 @@ final class ControllerWatch: @unchecked Sendable {
         lock.withLock {
             calm(now)
             implausible.removeAll { $0.at < now.microseconds - 600_000_000 }
-            if let since = faultySince { return "wim controller faulty: \(resets.count) sequence resets in the last hour (since \(since)); its weighings are invalid" }
-            if implausible.count >= 3 { return "wim controller: \(implausible.count) implausible weighings in the last 10 minutes (last: \(implausible.last!.reason))" }
+            func count(_ n: Int) -> String { n >= Self.kept ? "at least \(n)" : "\(n)" }
+            if let since = faultySince { return "wim controller faulty: \(count(resets.count)) sequence resets in the last hour (since \(since)); its weighings are invalid" }
+            if implausible.count >= 3 { return "wim controller: \(count(implausible.count)) implausible weighings in the last 10 minutes (last: \(implausible.last!.reason))" }
             return nil
         }
     }

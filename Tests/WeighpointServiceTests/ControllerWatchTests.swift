@@ -98,4 +98,11 @@ import WeighpointTesting
         #expect(seqs == [1, 2, 3, 4, 5])
         #expect(try e.unit.store.journaledWeighings().isEmpty)
     }
+
+    /// A controller flapping as fast as it is polled is counted in bounded memory.
+    @Test func aControllerFlappingWithoutEndIsCountedInBoundedMemory() {
+        let e = try! EmbeddedUnit()
+        for i in 0..<2_500 { e.source.send(.sequenceReset(from: UInt64(1000 - i % 2), to: UInt64(999 + i % 2))) }
+        #expect(e.unit.health().alarms.contains { $0.hasPrefix("wim controller faulty: at least 2000 sequence resets in the last hour") }, "\(e.unit.health().alarms)")
+    }
 }
