@@ -14,10 +14,19 @@ public enum WIMEvent: Sendable {
     case gap(missing: ClosedRange<UInt64>)
     /// A record already delivered was shown again (an acknowledgement got lost); re-acknowledged.
     case duplicate(sequence: UInt64)
-    /// The controller's numbering went back, from `from` to `to`: it restarted and counts from
-    /// the start again, or its counter wrapped. Its records are delivered from there; treating
-    /// them as already seen would acknowledge vehicles that were never weighed by the unit.
+    /// The next `.weighing` is numbered `to`, below `from`, the last of the run so far: either
+    /// the controller counts from the start again (it restarted, or its counter wrapped) or this
+    /// one number is wrong (corrupt memory). The record after it tells: `.sequenceReset` when
+    /// the numbers then increase from `to`, `.sequenceOutOfOrder` when they do not.
+    case sequenceWentBack(from: UInt64, to: UInt64)
+    /// The numbering started again, from `from` to `to`, confirmed by the record after `to`
+    /// numbered above it and below `from`. Records are delivered from there; treating them as
+    /// already seen would acknowledge vehicles that were never weighed by the unit.
     case sequenceReset(from: UInt64, to: UInt64)
+    /// The record numbered `sequence`, which went back from `after`, began no new run: the one
+    /// after it was numbered `next` (the old run went on, or the numbers went back further).
+    /// Its number is wrong, and so perhaps is the rest of it.
+    case sequenceOutOfOrder(sequence: UInt64, after: UInt64, next: UInt64)
     case connected(String)
     /// The link failed after retries; the driver backs off and reconnects.
     case disconnected(ModbusError)
@@ -50,14 +59,18 @@ public struct WIMLinkSettings: Sendable {
 public final class WIMSession {
     public let settings: WIMLinkSettings
     private let client: ModbusClient
-    /// The last sequence delivered; nil before the first.
+    /// The last sequence of the run delivered; nil before the first.
     public private(set) var lastSequence: UInt64?
+    /// A record delivered numbered below `lastSequence`, not yet confirmed as the start of a
+    /// new run by the record after it.
+    public private(set) var unconfirmed: UInt64?
     private let onEvent: (WIMEvent) -> Void
     var profile: WIMProfile { settings.profile }
 
-    public init(_ settings: WIMLinkSettings, lastSequence: UInt64?, onEvent: @escaping (WIMEvent) -> Void) throws(ModbusError) {
+    public init(_ settings: WIMLinkSettings, lastSequence: UInt64?, unconfirmed: UInt64? = nil, onEvent: @escaping (WIMEvent) -> Void) throws(ModbusError) {
         self.settings = settings
         self.lastSequence = lastSequence
+        self.unconfirmed = lastSequence == nil ? nil : unconfirmed
         self.onEvent = onEvent
         client = try ModbusClient(settings.transport, unitId: settings.unitId ?? settings.profile.unitId, responseTimeoutMs: settings.responseTimeoutMs)
     }
@@ -90,12 +103,9 @@ public final class WIMSession {
             case .counter(let counter, let ack):
                 let newest = profile.handshakeValue(counter, try withRetries { () throws(ModbusError) in try client.readHoldingRegisters(at: counter.address, count: counter.width) })
                 if newest == 0 { return delivered }
-                // The newest record older than one delivered: the numbering started again.
-                if let last = lastSequence, newest < last {
-                    onEvent(.sequenceReset(from: last, to: newest))
-                    lastSequence = nil
-                }
-                if let last = lastSequence, newest <= last { return delivered }
+                // Nothing new: the newest is the last taken. A newest below it is read (the
+                // numbering went back, or one number is wrong: `deliver` tells them apart).
+                if newest == unconfirmed ?? lastSequence { return delivered }
                 let record = try readRecord()
                 if deliver(record) {
                     delivered += 1
@@ -144,24 +154,40 @@ public final class WIMSession {
         return profile.decode(block)
     }
 
-    /// Sequence decides: the last one again is a duplicate (its acknowledgement got lost), an
-    /// older one means the numbering started again, a jump is a gap. True when delivered.
+    /// Sequence decides: the last one again is a duplicate (its acknowledgement got lost), a jump
+    /// is a gap, and an older one went back: a new run when the record after it is numbered
+    /// above it and below the old run's last, a wrong number otherwise. True when delivered.
     private func deliver(_ record: WIMRecord) -> Bool {
-        if let last = lastSequence, record.sequence < last {
-            // A controller shows its records in order; one older than the last delivered is
-            // not a repeat but a controller that counts from the start again.
-            onEvent(.sequenceReset(from: last, to: record.sequence))
-            lastSequence = nil
-        }
-        if let last = lastSequence {
-            if record.sequence == last {
-                onEvent(.duplicate(sequence: record.sequence))
+        let s = record.sequence
+        if let c = unconfirmed, let last = lastSequence {
+            if s == c {
+                onEvent(.duplicate(sequence: s))
                 return false
             }
-            if record.sequence > last + 1 { onEvent(.gap(missing: (last + 1)...(record.sequence - 1))) }
+            unconfirmed = nil
+            if s > c && s < last {
+                // The numbers increase from the one that went back: the controller counts anew.
+                onEvent(.sequenceReset(from: last, to: c))
+                lastSequence = c
+            } else {
+                onEvent(.sequenceOutOfOrder(sequence: c, after: last, next: s))
+            }
+        }
+        if let last = lastSequence {
+            if s < last {
+                onEvent(.sequenceWentBack(from: last, to: s))
+                unconfirmed = s
+                onEvent(.weighing(record))
+                return true
+            }
+            if s == last {
+                onEvent(.duplicate(sequence: s))
+                return false
+            }
+            if s > last + 1 { onEvent(.gap(missing: (last + 1)...(s - 1))) }
         }
         onEvent(.weighing(record))
-        lastSequence = record.sequence
+        lastSequence = s
         return true
     }
 
@@ -189,6 +215,7 @@ public final class WIMDriver: @unchecked Sendable {
     private let onEvent: @Sendable (WIMEvent) -> Void
     private let lock = NSLock()
     private var lastSequence: UInt64?
+    private var unconfirmed: UInt64?
     /// Made at the first start; holds its owner weakly, so an owner dropped while stopped is freed
     /// (a running thread keeps its owner until `stop`).
     private lazy var worker = WorkerThread(name: "wim-driver") { [weak self] w in self?.run(w) }
@@ -217,7 +244,8 @@ public final class WIMDriver: @unchecked Sendable {
         while isRunning {
             let session: WIMSession
             do {
-                session = try WIMSession(settings, lastSequence: lock.withLock { lastSequence }) { [onEvent] e in onEvent(e) }
+                let (last, pending) = lock.withLock { (lastSequence, unconfirmed) }
+                session = try WIMSession(settings, lastSequence: last, unconfirmed: pending) { [onEvent] e in onEvent(e) }
                 try session.connect()
                 backoff = settings.backoffInitialMs
             } catch {
@@ -229,10 +257,10 @@ public final class WIMDriver: @unchecked Sendable {
             while isRunning {
                 do {
                     try session.drain()
-                    lock.withLock { lastSequence = session.lastSequence }
+                    lock.withLock { (lastSequence, unconfirmed) = (session.lastSequence, session.unconfirmed) }
                     pause(settings.pollIntervalMs)
                 } catch {
-                    lock.withLock { lastSequence = session.lastSequence }
+                    lock.withLock { (lastSequence, unconfirmed) = (session.lastSequence, session.unconfirmed) }
                     session.close()
                     onEvent(.disconnected(error))
                     pause(backoff + Int.random(in: 0...(backoff / 2)))

@@ -10,11 +10,15 @@ import WeighpointCore
 ///   decided at once (never a violation, never pending until its date);
 /// - the same physical weighing seen again (same time, lane and axle loads) is a repeat and is
 ///   taken once;
-/// - sequence resets are counted per hour: beyond `max_sequence_resets_per_hour` the controller
-///   is faulty (in /health and metrics) and its weighings are invalid with reason
-///   `controller_sequence_unstable` until an hour passes without a reset. The audit trail gets
-///   one entry when an episode of resets begins and one when the controller turns faulty, not
-///   one per reset.
+/// - a sequence below the last is a reset only when the record after it is numbered above it
+///   (and below the old run's last); until then its weighing is held, and it is invalid
+///   (`sequence_out_of_order`) when the record after it continues the old run or goes back
+///   further, or (`sequence_unconfirmed`) when no record comes within `unconfirmedHold`;
+/// - resets and numbers out of order are counted per hour: beyond
+///   `max_sequence_resets_per_hour` the controller is faulty (in /health and metrics) and its
+///   weighings are invalid with reason `controller_sequence_unstable` until an hour passes
+///   without one. The audit trail gets one entry when an episode begins and one when the
+///   controller turns faulty, not one per break.
 final class ControllerWatch: @unchecked Sendable {
     struct Settings: Sendable {
         var bounds = PhysicalBounds()
@@ -57,6 +61,8 @@ final class ControllerWatch: @unchecked Sendable {
     /// Resets and implausible records kept for counting: beyond this many the count says "at least".
     static let kept = 2000  // above the largest max_sequence_resets_per_hour (1000)
     static let hour: Int64 = 3_600_000_000
+    /// How long a weighing whose sequence went back waits for the record that confirms a new run.
+    static let unconfirmedHold: Int64 = 600_000_000
 
     init(_ settings: Settings) { self.settings = settings }
 
@@ -83,7 +89,7 @@ final class ControllerWatch: @unchecked Sendable {
             }
             calm(now)
             if let since = faultySince {
-                reasons.append(InvalidityReason(code: "controller_sequence_unstable", detail: "the controller's numbering started again \(resets.count) times in the last hour (faulty since \(since))"))
+                reasons.append(InvalidityReason(code: "controller_sequence_unstable", detail: "the controller's numbering started again or went out of order \(resets.count) times in the last hour (faulty since \(since))"))
             }
             if let first = reasons.first {
                 implausible.append((now.microseconds, first.code))
@@ -125,7 +131,7 @@ final class ControllerWatch: @unchecked Sendable {
             calm(now)
             implausible.removeAll { $0.at < now.microseconds - 600_000_000 }
             func count(_ n: Int) -> String { n >= Self.kept ? "at least \(n)" : "\(n)" }
-            if let since = faultySince { return "wim controller faulty: \(count(resets.count)) sequence resets in the last hour (since \(since)); its weighings are invalid" }
+            if let since = faultySince { return "wim controller faulty: \(count(resets.count)) sequence resets or numbers out of order in the last hour (since \(since)); its weighings are invalid" }
             if implausible.count >= 3 { return "wim controller: \(count(implausible.count)) implausible weighings in the last 10 minutes (last: \(implausible.last!.reason))" }
             return nil
         }

@@ -25,6 +25,10 @@ struct PendingVehicle: Sendable {
     /// Invalid from the link (implausible, or from a faulty controller): decided at once, not
     /// at its lane's deadline (its time may be years away).
     var atOnce = false
+    /// Its controller sequence went back (`from` → `to`) and no later record has yet shown
+    /// whether that began a new run: not decided until one does, or until the hold ends
+    /// (then invalid, `sequence_unconfirmed`).
+    var unconfirmedSequence: (from: UInt64, to: UInt64)?
     /// Recogniser cameras its frames were handed to, and what each found.
     var recognitionScheduled: Set<String> = []
     var recognized: [String: RecognitionOutcome] = [:]
@@ -49,7 +53,8 @@ final class PendingVehicles: @unchecked Sendable {
 
     /// Adds a weighing; `journalID` nil when the journal refused it.
     @discardableResult
-    func add(_ w: Weighing, receivedAt: Timestamp, journalID: Int64?, takenOver: Bool = false, atOnce: Bool = false) -> PendingVehicle.ID {
+    func add(_ w: Weighing, receivedAt: Timestamp, journalID: Int64?, takenOver: Bool = false, atOnce: Bool = false,
+             unconfirmedSequence: (from: UInt64, to: UInt64)? = nil) -> PendingVehicle.ID {
         lock.withLock {
             let id: PendingVehicle.ID
             if let journalID {
@@ -58,7 +63,7 @@ final class PendingVehicles: @unchecked Sendable {
                 unjournalled -= 1
                 id = .init(raw: unjournalled)
             }
-            vehicles[id] = PendingVehicle(id: id, weighing: w, receivedAt: receivedAt, takenOver: takenOver, atOnce: atOnce)
+            vehicles[id] = PendingVehicle(id: id, weighing: w, receivedAt: receivedAt, takenOver: takenOver, atOnce: atOnce, unconfirmedSequence: unconfirmedSequence)
             return id
         }
     }
@@ -73,6 +78,21 @@ final class PendingVehicles: @unchecked Sendable {
             let out = vehicles.values.filter(ready)
             for v in out { vehicles[v.id] = nil }
             return Self.ordered(out)
+        }
+    }
+
+    /// The record after it began a new run from its sequence: decided as any other.
+    func confirmSequence(_ id: PendingVehicle.ID) {
+        lock.withLock { vehicles[id]?.unconfirmedSequence = nil }
+    }
+
+    /// The record after it began no new run: its sequence is wrong, and it is invalid for `reason`, decided at once.
+    func refuteSequence(_ id: PendingVehicle.ID, _ reason: InvalidityReason) {
+        lock.withLock {
+            guard vehicles[id]?.unconfirmedSequence != nil else { return }
+            vehicles[id]?.unconfirmedSequence = nil
+            vehicles[id]?.weighing.decodeProblems.append(reason)
+            vehicles[id]?.atOnce = true
         }
     }
 

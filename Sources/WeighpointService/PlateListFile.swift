@@ -12,9 +12,16 @@ public enum PlateListFile {
         public var description: String { "\(file):\(line): \(message); line skipped" }
     }
 
-    /// Reads the plates of `path`, normalised; bad lines come back as problems, not failures.
+    /// Reads the plates of `path`, normalised; bad lines come back as problems, not failures
+    /// (a list edited while the unit runs is taken without them; at start they are
+    /// configuration errors, see `StationConfig`).
     public static func read(_ path: String) throws(PlateListFileError) -> (plates: [String], problems: [Problem]) {
         guard let data = FileManager.default.contents(atPath: path) else { throw PlateListFileError(file: path) }
+        return parse(Array(data), path: path)
+    }
+
+    /// The plates of a list's bytes, and its bad lines.
+    public static func parse(_ data: [UInt8], path: String) -> (plates: [String], problems: [Problem]) {
         var plates: [String] = []
         var problems: [Problem] = []
         for (i, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

@@ -303,6 +303,18 @@ struct SectionParser {
             wl.rejectUnknown(["name", "file"])
             let file = resolve(wl.string("file"))
             mustExist(file, key: wl.key("file"), what: "watch list")
+            // Every line, as the unit reads the list at start: a plate it could not read would
+            // be watched for by nobody. (Edited while the unit runs, bad lines are skipped with
+            // a warning: a running unit is not stopped for them.)
+            if let file, files.exists(file) {
+                if let data = files.contents(file) {
+                    for p in PlateListFile.parse(data, path: file).problems {
+                        reader.add([ConfigProblem(file: file, line: p.line, key: "watch list", message: "\(p.message): not a plate (correct the line or make it a # comment)")])
+                    }
+                } else {
+                    reader.problem(wl.key("file"), "cannot read watch list \(file)")
+                }
+            }
             watch.append(StationConfig.WatchListConfig(name: wl.string("name") ?? "", file: file ?? ""))
         }
         let permits = resolve(ru.string("permits", required: false))

@@ -171,7 +171,20 @@ public final class StationUnit: @unchecked Sendable {
         let now = now ?? clock.now()
         let window = Int64(config.rules.matchWindowMs) * 1000
         scheduleRecognition(now: now)
-        let due = vehicles.take { flush || $0.atOnce || (now > deadline(of: $0.weighing) && recognitionDone($0, now: now)) }
+        let hold = ControllerWatch.unconfirmedHold
+        let due = vehicles.take { v in
+            flush || v.atOnce
+                || (now > deadline(of: v.weighing) && recognitionDone(v, now: now)
+                    && (v.unconfirmedSequence == nil || now.microseconds - v.receivedAt.microseconds > hold))
+        }.map { v in
+            // Its sequence went back and no record after it showed a new run.
+            guard let u = v.unconfirmedSequence else { return v }
+            var v = v
+            v.weighing.decodeProblems.append(InvalidityReason(
+                code: "sequence_unconfirmed",
+                detail: "controller sequence \(u.to) came after \(u.from), and no record after it showed whether the controller counts anew"))
+            return v
+        }
         guard !due.isEmpty else { return 0 }
         var assessor = self.assessor
         assessor.rules.tolerance = tolerance

@@ -60,6 +60,10 @@ final class WeighingIntake: @unchecked Sendable {
     /// Set when the controller's numbering started again: the decided sequence kept for a
     /// restart follows the new numbering.
     private var numberingRestarted = false
+    /// The next weighing's sequence went back: from the old run's last to it.
+    private var wentBack: (from: UInt64, to: UInt64)?
+    /// The pending weighing whose sequence went back, until the record after it tells.
+    private var unconfirmed: PendingVehicle.ID?
 
     init(source: any WeighingSource, profile: WIMProfile, store: EvidenceStore, calibration: CalibrationKeeper, vehicles: PendingVehicles,
          clock: any WallClock, metrics: UnitMetrics, feed: LiveFeed, logger: Logger, statePath: String, watch: ControllerWatch) {
@@ -77,6 +81,31 @@ final class WeighingIntake: @unchecked Sendable {
     }
 
     private var lastNote: [String: ContinuousClock.Instant] = [:]
+
+    /// A reset of the controller's numbering or a number out of order. The instrument's
+    /// numbering is part of every record: an auditor must see where it broke. One audit entry
+    /// per episode, and one when the controller turns faulty: a flapping controller must not fill
+    /// the trail.
+    private func noteAnomaly(_ event: String, from: UInt64, to: String, _ message: Logger.Message) {
+        var audit: (event: String, old: String, new: String)?
+        switch watch.noteReset(now: clock.now()) {
+        case .episodeBegins:
+            log.error(message, metadata: ["from": "\(from)", "to": "\(to)"])
+            audit = (event, "\(from)", to)
+        case .turnedFaulty(let n):
+            log.critical("wim controller faulty: its numbering keeps breaking; its weighings are invalid until an hour passes without a break", metadata: [
+                "breaks_in_hour": "\(n)", "from": "\(from)", "to": "\(to)"])
+            audit = ("wim_controller_faulty", "\(from)", "\(to) (\(n) resets or numbers out of order in an hour)")
+        case .within(let n):
+            noteOnce("reset", "wim numbering broke again", ["event": "\(event)", "from": "\(from)", "to": "\(to)", "breaks_in_hour": "\(n)"])
+        }
+        guard let audit else { return }
+        do {
+            try store.appendAudit(event: audit.event, who: "weighpointd", parameter: "controller_seq", old: audit.old, new: audit.new)
+        } catch {
+            log.error("wim numbering break not in the audit trail", metadata: ["event": "\(audit.event)", "error": "\(error)"])
+        }
+    }
 
     /// Logs at most once a minute per kind: a faulty controller sends thousands of records.
     private func noteOnce(_ kind: String, _ message: Logger.Message, _ metadata: Logger.Metadata) {
@@ -169,6 +198,10 @@ final class WeighingIntake: @unchecked Sendable {
         case .weighing(let rec):
             var w = calibration.apply(to: rec.weighing(profile))
             let received = clock.now()
+            let doubt = lock.withLock { () -> (from: UInt64, to: UInt64)? in
+                defer { wentBack = nil }
+                return wentBack.flatMap { $0.to == rec.sequence ? $0 : nil }
+            }
             let problems: [InvalidityReason]
             switch watch.examine(w, now: received) {
             case .repeated:
@@ -176,6 +209,7 @@ final class WeighingIntake: @unchecked Sendable {
                 // taken once.
                 metrics.add("weighpoint_wim_repeats_total")
                 noteOnce("repeat", "wim record repeats a weighing already taken: not taken again", ["controller_seq": "\(w.seq)", "lane": "\(w.lane)", "time": "\(w.time)"])
+                if doubt != nil { lock.withLock { unconfirmed = nil } }
                 return
             case .take(let p): problems = p
             }
@@ -193,8 +227,11 @@ final class WeighingIntake: @unchecked Sendable {
             } catch {
                 log.critical("weighing not journalled: lost if the unit stops before deciding it", metadata: ["controller_seq": "\(w.seq)", "error": "\(error)"])
             }
-            vehicles.add(w, receivedAt: received, journalID: id, atOnce: !problems.isEmpty)
-            lock.withLock { last = (w.seq, w.time) }
+            let pid = vehicles.add(w, receivedAt: received, journalID: id, atOnce: !problems.isEmpty, unconfirmedSequence: doubt)
+            lock.withLock {
+                last = (w.seq, w.time)
+                if doubt != nil { unconfirmed = pid }
+            }
             metrics.add("weighpoint_weighings_total")
             feed.publish(.weighed(w))
         case .gap(let missing):
@@ -202,30 +239,30 @@ final class WeighingIntake: @unchecked Sendable {
             log.error("wim sequence gap", metadata: ["first": "\(missing.lowerBound)", "last": "\(missing.upperBound)"])
         case .duplicate(let seq):
             log.notice("wim duplicate", metadata: ["seq": "\(seq)"])
+        case .sequenceWentBack(let from, let to):
+            lock.withLock { wentBack = (from, to) }
+            noteOnce("went-back", "wim sequence went back: the weighing is held until the next record shows whether the controller counts anew", ["from": "\(from)", "to": "\(to)"])
         case .sequenceReset(let from, let to):
-            lock.withLock { numberingRestarted = true }
+            if let id = lock.withLock({ () -> PendingVehicle.ID? in
+                defer { unconfirmed = nil }
+                numberingRestarted = true
+                return unconfirmed
+            }) { vehicles.confirmSequence(id) }
             metrics.add("weighpoint_wim_sequence_resets_total")
-            // The instrument's numbering is part of every record: an auditor must see where it
-            // started again. One entry per episode of resets, and one when the controller turns
-            // faulty: a flapping controller must not fill the trail.
-            var audit: (event: String, old: String, new: String)?
-            switch watch.noteReset(now: clock.now()) {
-            case .episodeBegins:
-                log.error("wim sequence went back: the controller restarted or its counter wrapped; its records are taken as new", metadata: ["from": "\(from)", "to": "\(to)"])
-                audit = ("wim_sequence_reset", "\(from)", "\(to)")
-            case .turnedFaulty(let n):
-                log.critical("wim controller faulty: its numbering keeps starting again; its weighings are invalid until an hour passes without a reset", metadata: ["resets_in_hour": "\(n)", "from": "\(from)", "to": "\(to)"])
-                audit = ("wim_controller_faulty", "\(from)", "\(to) (\(n) resets in an hour)")
-            case .within(let n):
-                noteOnce("reset", "wim sequence went back again", ["from": "\(from)", "to": "\(to)", "resets_in_hour": "\(n)"])
+            noteAnomaly("wim_sequence_reset", from: from, to: "\(to)",
+                        "wim sequence went back: the controller restarted or its counter wrapped; its records are taken as new")
+        case .sequenceOutOfOrder(let seq, let after, let next):
+            if let id = lock.withLock({ () -> PendingVehicle.ID? in
+                defer { unconfirmed = nil }
+                return unconfirmed
+            }) {
+                vehicles.refuteSequence(id, InvalidityReason(
+                    code: "sequence_out_of_order",
+                    detail: "controller sequence \(seq) came after \(after) and before \(next): it began no new run, so its number is wrong and the record is not trusted"))
             }
-            if let audit {
-                do {
-                    try store.appendAudit(event: audit.event, who: "weighpointd", parameter: "controller_seq", old: audit.old, new: audit.new)
-                } catch {
-                    log.error("wim sequence reset not in the audit trail", metadata: ["error": "\(error)"])
-                }
-            }
+            metrics.add("weighpoint_wim_sequence_out_of_order_total")
+            noteAnomaly("wim_sequence_out_of_order", from: after, to: "\(seq) (next \(next))",
+                        "wim record numbered out of order: not a new run; an invalid weighing")
         case .connected(let what):
             lock.withLock { linkState = "connected" }
             log.info("wim connected", metadata: ["link": "\(what)"])

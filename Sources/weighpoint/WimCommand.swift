@@ -71,7 +71,9 @@ struct Wim: ParsableCommand {
                     if printed.increment() == limit { done.signal() }
                 case .gap(let missing): printError("gap: controller records \(missing.lowerBound)–\(missing.upperBound) were never seen")
                 case .duplicate(let seq): printError("duplicate: record \(seq) shown again; acknowledged again")
-                case .sequenceReset(let from, let to): printError("sequence went back from \(from) to \(to): the controller restarted or its counter wrapped; reading on from there")
+                case .sequenceWentBack(let from, let to): printError("sequence went back from \(from) to \(to): a restart of the controller's numbering if the next record follows on from \(to)")
+                case .sequenceReset(let from, let to): printError("sequence started again: from \(from) to \(to), and the next record follows on; the controller restarted or its counter wrapped")
+                case .sequenceOutOfOrder(let seq, let after, let next): printError("record \(seq) out of order: after \(after), and the next was \(next); its number is wrong, and it is not to be trusted")
                 case .connected(let endpoint): printError("connected: \(endpoint) profile=\(p.name)")
                 case .disconnected(let e): printError("link down: \(e); reconnecting")
                 case .retry(let e): printError("retry: \(e)")

@@ -24,6 +24,10 @@ final class EventLog: @unchecked Sendable {
     var gaps: [ClosedRange<UInt64>] { all.compactMap { if case .gap(let m) = $0 { m } else { nil } } }
     /// Sequence resets as "from→to".
     var resets: [String] { all.compactMap { if case .sequenceReset(let f, let t) = $0 { "\(f)→\(t)" } else { nil } } }
+    /// Sequences that went back, as "from→to", confirmed or not.
+    var wentBack: [String] { all.compactMap { if case .sequenceWentBack(let f, let t) = $0 { "\(f)→\(t)" } else { nil } } }
+    /// Numbers out of order as "sequence after→next".
+    var outOfOrder: [String] { all.compactMap { if case .sequenceOutOfOrder(let s, let a, let n) = $0 { "\(s) \(a)→\(n)" } else { nil } } }
 }
 
 /// Polls `condition` every 20 ms for up to `seconds`; no timing is asserted, only the outcome.

@@ -223,9 +223,44 @@ import WeighpointTesting
         let (log, pending) = try acrossAControllerRestart(try profile(name), before: traffic(5), after: after)
         #expect(log.sequences == [1, 2, 3, 4, 5, 1, 2, 3])
         #expect(log.records.suffix(3).map(\.axleLoadsKg) == after.map(\.axleLoadsKg))
-        #expect(log.resets == ["5→\(name == "acme-x2" ? 1 : 3)"], "counter: the newest is 3; ready flag: the record shown is 1")
+        // Record 1 went back; record 2, above it and below 5, confirms the new run.
+        #expect(log.wentBack == ["5→1"] && log.resets == ["5→1"] && log.outOfOrder.isEmpty)
         #expect(log.duplicates.isEmpty && log.gaps.isEmpty)
         #expect(pending == 0, "every new record acknowledged")
+    }
+
+    /// A number going back is a reset only when the new run is consistent. A single wrong
+    /// number (corrupt memory) in a run that goes on is a record out of order: before, it was a
+    /// reset, and the run's next record a gap of every number between.
+    @Test(arguments: ["generic-wim-v1", "acme-x2"])
+    func aSingleNumberGoingBackInARunThatGoesOnIsOutOfOrderNotAReset(name: String) throws {
+        let p = try profile(name)
+        let sim = try tcpSimulator(p)
+        defer { sim.stop() }
+        let log = EventLog()
+        let driver = WIMDriver(settings(p, .tcp(host: "127.0.0.1", port: sim.port))) { log.append($0) }
+        driver.start()
+        defer { driver.stop() }
+        for r in traffic(5) { sim.enqueue(r) }
+        #expect(eventually { log.records.count == 5 })
+        sim.restartNumbering()
+        sim.enqueue(traffic(1, first: 2, seed: 7)[0])
+        #expect(eventually { log.records.count == 6 })
+        #expect(log.wentBack == ["5→2"] && log.resets.isEmpty && log.outOfOrder.isEmpty, "undecided until the next record")
+        for r in traffic(2, first: 6, seed: 8) { sim.enqueue(r) }
+        #expect(eventually { log.records.count == 8 })
+        #expect(log.sequences == [1, 2, 3, 4, 5, 2, 6, 7])
+        #expect(log.outOfOrder == ["2 5→6"] && log.resets.isEmpty)
+        #expect(log.gaps.isEmpty && log.duplicates.isEmpty, "the run went on from 5")
+        // The numbers flapping between two values are never a run.
+        sim.restartNumbering()
+        sim.enqueue(traffic(1, first: 6, seed: 9)[0])
+        #expect(eventually { log.records.count == 9 })
+        sim.restartNumbering()
+        sim.enqueue(traffic(1, first: 7, seed: 10)[0])
+        #expect(eventually { log.outOfOrder.count == 2 })
+        #expect(log.outOfOrder == ["2 5→6", "6 7→7"] && log.resets.isEmpty)
+        #expect(eventually { sim.pendingCount == 0 }, "every record acknowledged")
     }
 
     @Test func wrongMapIsRefusedAtConnect() throws {

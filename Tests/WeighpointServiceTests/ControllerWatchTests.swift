@@ -68,7 +68,7 @@ import WeighpointTesting
         for i in 0..<40 { e.source.send(.sequenceReset(from: UInt64(1000 - i % 2), to: UInt64(999 + i % 2))) }
         let events = try e.unit.store.auditEntries().dropFirst(before).map(\.event)
         #expect(events == ["wim_sequence_reset", "wim_controller_faulty"], "\(events)")
-        #expect(e.unit.health().alarms.contains { $0.hasPrefix("wim controller faulty: 40 sequence resets in the last hour") })
+        #expect(e.unit.health().alarms.contains { $0.hasPrefix("wim controller faulty: 40 sequence resets or numbers out of order in the last hour") })
         // Its weighings are invalid while it is faulty, and not violations.
         e.source.weigh(MemoryWeighingSource.truck(seq: 5, lane: 1, time: e.clock.now()))
         #expect(await e.advance(milliseconds: 20) == 1)
@@ -82,6 +82,54 @@ import WeighpointTesting
         #expect(try e.records().last?["assessment"]?["decision"]?.stringValue == "overload")
         e.source.send(.sequenceReset(from: 6, to: 1))
         #expect(try e.unit.store.auditEntries().dropFirst(before).map(\.event) == ["wim_sequence_reset", "wim_controller_faulty", "wim_sequence_reset"])
+    }
+
+    /// A weighing whose number went back waits for the record after it: a new run (a reset)
+    /// and it is decided as any other; the old run going on and it is invalid, never a violation;
+    /// no record within the hold and it is invalid as unconfirmed.
+    @Test func aWeighingWhoseNumberWentBackIsHeldUntilTheNextRecordTells() async throws {
+        let e = try EmbeddedUnit()
+        let t = e.clock.now()
+        func decision(_ seq: Int64) throws -> (String?, [String]) {
+            let r = try e.records().last(where: { $0["weighing"]?["controller_seq"]?.intValue == seq })
+            return (r?["assessment"]?["decision"]?.stringValue, r.map(invalidReasons) ?? [])
+        }
+        e.source.weigh(MemoryWeighingSource.truck(seq: 10, lane: 1, time: t))
+        // Numbered 3 after 10: held past its lane's deadline until the next record tells.
+        e.source.send(.sequenceWentBack(from: 10, to: 3))
+        e.source.weigh(MemoryWeighingSource.truck(seq: 3, lane: 1, time: t.adding(microseconds: 500_000)))
+        await e.advance(milliseconds: 5_000)
+        #expect(try decision(10).0 == "overload")
+        #expect(try decision(3).0 == nil && e.unit.pendingCount == 1, "decided before the next record told")
+        // The run goes on from 10: 3 was a wrong number.
+        e.source.send(.sequenceOutOfOrder(sequence: 3, after: 10, next: 11))
+        e.source.weigh(MemoryWeighingSource.truck(seq: 11, lane: 1, time: e.clock.now()))
+        await e.advance(milliseconds: 20)
+        let (d3, r3) = try decision(3)
+        #expect(d3 == "invalid" && r3.contains { $0.hasPrefix("sequence_out_of_order") }, "\(r3)")
+        // Numbered 1 after 11, then 2: the controller counts anew; 1 is an overload as any other.
+        e.source.send(.sequenceWentBack(from: 11, to: 1))
+        e.source.weigh(MemoryWeighingSource.truck(seq: 1, lane: 1, time: e.clock.now()))
+        await e.advance(milliseconds: 5_000)
+        #expect(try decision(1).0 == nil)
+        e.source.send(.sequenceReset(from: 11, to: 1))
+        e.source.weigh(MemoryWeighingSource.truck(seq: 2, lane: 1, time: e.clock.now()))
+        await e.advance(milliseconds: 5_000)
+        #expect(try decision(1) == ("overload", []))
+        #expect(try decision(2).0 == "overload")
+        // Numbered 1 after 2, and nothing after it: invalid when the hold ends.
+        e.source.send(.sequenceWentBack(from: 2, to: 1))
+        e.source.weigh(MemoryWeighingSource.truck(seq: 1, lane: 1, time: e.clock.now()))
+        await e.advance(milliseconds: 590_000)
+        #expect(e.unit.pendingCount == 1)
+        await e.advance(milliseconds: 20_000)
+        let (d1, r1) = try decision(1)
+        #expect(d1 == "invalid" && r1.contains { $0.hasPrefix("sequence_unconfirmed") }, "\(r1)")
+        #expect(try e.unit.store.journaledWeighings().isEmpty)
+        // One audit entry for the episode (the out-of-order number began it).
+        let audit = try e.unit.store.auditEntries().map(\.event).filter { $0.hasPrefix("wim_") }
+        #expect(audit == ["wim_sequence_out_of_order"], "\(audit)")
+        #expect(e.unit.metrics.value("weighpoint_wim_sequence_out_of_order_total") == 1)
     }
 
     @Test func shutdownStopsAtItsBudgetAndTheRestIsDecidedAtTheNextStart() async throws {
@@ -103,6 +151,6 @@ import WeighpointTesting
     @Test func aControllerFlappingWithoutEndIsCountedInBoundedMemory() {
         let e = try! EmbeddedUnit()
         for i in 0..<2_500 { e.source.send(.sequenceReset(from: UInt64(1000 - i % 2), to: UInt64(999 + i % 2))) }
-        #expect(e.unit.health().alarms.contains { $0.hasPrefix("wim controller faulty: at least 2000 sequence resets in the last hour") }, "\(e.unit.health().alarms)")
+        #expect(e.unit.health().alarms.contains { $0.hasPrefix("wim controller faulty: at least 2000 sequence resets or numbers out of order in the last hour") }, "\(e.unit.health().alarms)")
     }
 }

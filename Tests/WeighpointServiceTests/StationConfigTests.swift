@@ -169,7 +169,7 @@ struct ConfigFixture {
     }
 
     /// What the daemon would stumble on at start is a problem of the check already: an empty
-    /// listen address, a permit row, a public key or one that others can read given as the
+    /// listen address, a permit row, a watch list's line, a public key or one that others can read given as the
     /// signing key; and a table header toml++ would abort on is a FILE:LINE problem.
     @Test func theCheckFindsWhatStartUpWouldFailOn() throws {
         let f = try ConfigFixture()
@@ -195,6 +195,11 @@ struct ConfigFixture {
         try "苏A12345,55000,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z\n苏B12345,heavy,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z\n".write(toFile: f.dir + "/permits.csv", atomically: true, encoding: .utf8)
         #expect(messages(f.lines) == ["2: permit: max_gross_kg 'heavy' is not a mass in kg"])
         try "苏A12345,55000,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z\n".write(toFile: f.dir + "/permits.csv", atomically: true, encoding: .utf8)
+        // A watch list's line that is not a plate (before, a count in the start log, and nobody watched for it).
+        try "# stolen\n苏E99999\nSU-E-1234\n".write(toFile: f.dir + "/blacklist.txt", atomically: true, encoding: .utf8)
+        let watch = messages(f.lines)
+        #expect(watch.count == 1 && watch[0].hasPrefix("3: watch list: ") && watch[0].hasSuffix("not a plate (correct the line or make it a # comment)"), "\(watch)")
+        try "苏E99999\n".write(toFile: f.dir + "/blacklist.txt", atomically: true, encoding: .utf8)
 
         #expect(messages(f.lines.map { $0 == #"key = "key/key.pem""# ? #"key = "key/pub.pem""# : $0 }).contains { $0.contains("pub.pem is a public key: the unit signs with the private key") })
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: f.dir + "/key/key.pem")
