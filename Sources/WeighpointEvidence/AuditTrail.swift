@@ -41,6 +41,7 @@ extension EvidenceStore {
     /// parameters is recorded whole or refused whole, e.g. when the trail would overflow).
     @discardableResult
     public func appendAudit(_ changes: [AuditChange], time: Timestamp = ClockState.now()) throws(StoreError) -> [AuditEntry] {
+        try checkReserve(for: "audit trail")
         do {
             return try db.write { db -> [AuditEntry] in
                 let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") ?? 0

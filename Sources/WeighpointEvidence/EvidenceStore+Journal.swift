@@ -11,7 +11,10 @@ extension EvidenceStore {
     /// Keeps a weighing's raw record block (a WIM trace line) durably until it is decided: the
     /// controller forgets a record once acknowledged, and the decision comes seconds later.
     /// Call before acknowledging; returns the journal id to settle it with.
+    /// Below the evidence floor the journal goes on, down to `reserveBytes`: a weighing journalled
+    /// is still decided when space is back, one refused stays with the controller.
     public func journalWeighing(controllerSeq: UInt64, block: String, receivedAt: Timestamp) throws(StoreError) -> Int64 {
+        try checkReserve(for: "journal")
         do {
             return try db.write { db in
                 try db.execute(sql: "INSERT INTO pending_weighings (controller_seq, block, received_at) VALUES (?,?,?)",

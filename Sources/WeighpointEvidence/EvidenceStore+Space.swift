@@ -15,6 +15,30 @@ extension EvidenceStore {
         return Int64(s.f_bavail) * Int64(s.f_frsize)
     }
 
+    /// Free space kept for the journal and the audit trail below the evidence floor: a quarter
+    /// of it, at least 4 MB (SQLite needs room for its WAL and checkpoints too). Nil without a floor.
+    public var reserveBytes: Int64? { minimumFreeBytes > 0 ? max(minimumFreeBytes / 4, 4 << 20) : nil }
+
+    /// Refuses a write of the journal or the audit trail when the disk is down to the reserve.
+    func checkReserve(for what: String) throws(StoreError) {
+        guard let reserve = reserveBytes else { return }
+        let free = freeBytes()
+        if free < reserve { throw .full("\(what): \(free) bytes free, below the reserve of \(reserve) bytes") }
+    }
+
+    /// While evidence is refused: lets it in again once the disk has its floor back with some
+    /// room to spare (an operator freed space, or delivered records were deleted). True when
+    /// evidence is accepted now. Cheap (one statvfs); the unit calls it every few seconds.
+    @discardableResult
+    public func recheckSpace() -> Bool {
+        guard let why = refusalReason else { return true }
+        let free = freeBytes()
+        guard free >= minimumFreeBytes + max(minimumFreeBytes / 16, 1 << 20) else { return false }
+        lock.withLock { refusing = nil }
+        _ = try? appendAudit(event: "storage_resumed", who: "weighpointd", parameter: "evidence", old: why, new: "\(free) bytes free, floor \(minimumFreeBytes)")
+        return true
+    }
+
     func checkFreeSpace(adding bytes: Int) throws(StoreError) {
         guard minimumFreeBytes > 0 else { return }
         if freeBytes() - Int64(bytes) < minimumFreeBytes {

@@ -150,7 +150,8 @@ public final class EvidenceStore: @unchecked Sendable {
     /// never both and never neither.
     public func commit(_ content: RecordContent, images: [EvidenceImage], time: Timestamp = ClockState.now(), clock: ClockState = .read(),
                        settling journal: [Int64] = []) throws(StoreError) -> StoredRecord {
-        if let why = refusalReason { throw .full(why) }
+        // Refusing since the disk reached its floor: space may be back (an operator freed it).
+        if refusalReason != nil && !recheckSpace() { throw .full(refusalReason ?? "") }
         checkClockStep()
         try checkFreeSpace(adding: images.reduce(0) { $0 + $1.bytes.count })
         var evidence: [JSONValue] = []

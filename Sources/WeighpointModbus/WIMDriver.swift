@@ -8,7 +8,8 @@ import WeighpointSystem
 /// What the WIM driver reports.
 public enum WIMEvent: Sendable {
     /// A new vehicle record, in sequence order. Delivered before it is acknowledged to the
-    /// controller, so a crash in between re-reads it rather than losing it.
+    /// controller, so a crash in between re-reads it rather than losing it. (With a `keep`
+    /// closure, records go to it instead, and one it did not keep is not acknowledged.)
     case weighing(WIMRecord)
     /// The controller's sequence jumped: records `missing` were never seen (its queue overflowed).
     case gap(missing: ClosedRange<UInt64>)
@@ -44,6 +45,8 @@ public struct WIMLinkSettings: Sendable {
     /// Attempts per request before the link is declared down.
     public var attempts = 3
     public var pollIntervalMs = 50
+    /// After a record the unit could not keep, the pause before it is offered again.
+    public var refusedRetryMs = 1_000
     public var backoffInitialMs = 100
     public var backoffMaxMs = 5_000
 
@@ -65,10 +68,18 @@ public final class WIMSession {
     /// new run by the record after it.
     public private(set) var unconfirmed: UInt64?
     private let onEvent: (WIMEvent) -> Void
+    private let keep: ((WIMRecord) -> Bool)?
+    /// The last drain stopped at a record `keep` did not keep: it stays with the controller.
+    public private(set) var refused = false
     var profile: WIMProfile { settings.profile }
 
-    public init(_ settings: WIMLinkSettings, lastSequence: UInt64?, unconfirmed: UInt64? = nil, onEvent: @escaping (WIMEvent) -> Void) throws(ModbusError) {
+    /// `keep`: takes each new record and says whether it is held durably (journalled). One not
+    /// kept is not acknowledged: the controller keeps it, and it is offered again at the next
+    /// drain. Without it, records are delivered as `.weighing` events and always acknowledged.
+    public init(_ settings: WIMLinkSettings, lastSequence: UInt64?, unconfirmed: UInt64? = nil,
+                keep: ((WIMRecord) -> Bool)? = nil, onEvent: @escaping (WIMEvent) -> Void) throws(ModbusError) {
         self.settings = settings
+        self.keep = keep
         self.lastSequence = lastSequence
         self.unconfirmed = lastSequence == nil ? nil : unconfirmed
         self.onEvent = onEvent
@@ -98,6 +109,7 @@ public final class WIMSession {
     public func drain() throws(ModbusError) -> Int {
         var delivered = 0
         var repeated: UInt64?
+        refused = false
         while true {
             switch profile.handshake {
             case .counter(let counter, let ack):
@@ -107,9 +119,14 @@ public final class WIMSession {
                 // numbering went back, or one number is wrong: `deliver` tells them apart).
                 if newest == unconfirmed ?? lastSequence { return delivered }
                 let record = try readRecord()
-                if deliver(record) {
+                switch deliver(record) {
+                case .refused:
+                    // Not held by the unit: not acknowledged, so the controller keeps it.
+                    refused = true
+                    return delivered
+                case .delivered:
                     delivered += 1
-                } else {
+                case .shownAgain:
                     // The same old record twice in a row: the controller is not advancing. Leave
                     // it for the next poll rather than spin.
                     if repeated == record.sequence { return delivered }
@@ -120,7 +137,13 @@ public final class WIMSession {
                 let flag = try withRetries { () throws(ModbusError) in try client.readHoldingRegisters(at: ready.address, count: 1)[0] }
                 if flag == 0 { return delivered }
                 let record = try readRecord()
-                if deliver(record) { delivered += 1 }
+                switch deliver(record) {
+                case .refused:
+                    refused = true
+                    return delivered
+                case .delivered: delivered += 1
+                case .shownAgain: break
+                }
                 try acknowledgeReady(record, ready)
             }
         }
@@ -154,15 +177,18 @@ public final class WIMSession {
         return profile.decode(block)
     }
 
+    enum Delivery { case delivered, shownAgain, refused }
+
     /// Sequence decides: the last one again is a duplicate (its acknowledgement got lost), a jump
     /// is a gap, and an older one went back: a new run when the record after it is numbered
-    /// above it and below the old run's last, a wrong number otherwise. True when delivered.
-    private func deliver(_ record: WIMRecord) -> Bool {
+    /// above it and below the old run's last, a wrong number otherwise. A record `keep` refused
+    /// leaves the position as it was, so it is judged the same when offered again.
+    private func deliver(_ record: WIMRecord) -> Delivery {
         let s = record.sequence
         if let c = unconfirmed, let last = lastSequence {
             if s == c {
                 onEvent(.duplicate(sequence: s))
-                return false
+                return .shownAgain
             }
             unconfirmed = nil
             if s > c && s < last {
@@ -176,18 +202,27 @@ public final class WIMSession {
         if let last = lastSequence {
             if s < last {
                 onEvent(.sequenceWentBack(from: last, to: s))
+                guard take(record) else { return .refused }
                 unconfirmed = s
-                onEvent(.weighing(record))
-                return true
+                return .delivered
             }
             if s == last {
                 onEvent(.duplicate(sequence: s))
-                return false
+                return .shownAgain
             }
+            guard take(record) else { return .refused }
             if s > last + 1 { onEvent(.gap(missing: (last + 1)...(s - 1))) }
+        } else {
+            guard take(record) else { return .refused }
         }
-        onEvent(.weighing(record))
         lastSequence = s
+        return .delivered
+    }
+
+    /// Hands the record over: to `keep`, or as a `.weighing` event.
+    private func take(_ record: WIMRecord) -> Bool {
+        if let keep { return keep(record) }
+        onEvent(.weighing(record))
         return true
     }
 
@@ -213,6 +248,7 @@ public final class WIMSession {
 public final class WIMDriver: @unchecked Sendable {
     public let settings: WIMLinkSettings
     private let onEvent: @Sendable (WIMEvent) -> Void
+    private let keep: (@Sendable (WIMRecord) -> Bool)?
     private let lock = NSLock()
     private var lastSequence: UInt64?
     private var unconfirmed: UInt64?
@@ -221,8 +257,10 @@ public final class WIMDriver: @unchecked Sendable {
     private lazy var worker = WorkerThread(name: "wim-driver") { [weak self] w in self?.run(w) }
 
     /// `lastSequence`: the last sequence already stored, so a restart neither repeats nor skips.
-    public init(_ settings: WIMLinkSettings, lastSequence: UInt64? = nil, onEvent: @escaping @Sendable (WIMEvent) -> Void) {
+    public init(_ settings: WIMLinkSettings, lastSequence: UInt64? = nil, keep: (@Sendable (WIMRecord) -> Bool)? = nil,
+                onEvent: @escaping @Sendable (WIMEvent) -> Void) {
         self.settings = settings
+        self.keep = keep
         self.lastSequence = lastSequence
         self.onEvent = onEvent
     }
@@ -245,7 +283,7 @@ public final class WIMDriver: @unchecked Sendable {
             let session: WIMSession
             do {
                 let (last, pending) = lock.withLock { (lastSequence, unconfirmed) }
-                session = try WIMSession(settings, lastSequence: last, unconfirmed: pending) { [onEvent] e in onEvent(e) }
+                session = try WIMSession(settings, lastSequence: last, unconfirmed: pending, keep: keep) { [onEvent] e in onEvent(e) }
                 try session.connect()
                 backoff = settings.backoffInitialMs
             } catch {
@@ -258,7 +296,9 @@ public final class WIMDriver: @unchecked Sendable {
                 do {
                     try session.drain()
                     lock.withLock { (lastSequence, unconfirmed) = (session.lastSequence, session.unconfirmed) }
-                    pause(settings.pollIntervalMs)
+                    // A record the unit could not hold (its journal is full or failing): offered
+                    // again after a pause, not at the poll rate.
+                    pause(session.refused ? max(settings.refusedRetryMs, settings.pollIntervalMs) : settings.pollIntervalMs)
                 } catch {
                     lock.withLock { (lastSequence, unconfirmed) = (session.lastSequence, session.unconfirmed) }
                     session.close()

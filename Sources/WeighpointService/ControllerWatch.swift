@@ -101,6 +101,16 @@ final class ControllerWatch: @unchecked Sendable {
         }
     }
 
+    /// Forgets a weighing examined but not taken (it could not be journalled): offered again,
+    /// it is not a repeat.
+    func forget(_ w: Weighing) {
+        let f = Fingerprint(time: w.time.microseconds, lane: w.lane, axles: w.axles.map(\.kg))
+        lock.withLock {
+            guard seen.remove(f) != nil else { return }
+            if let i = seenOrder.lastIndex(of: f) { seenOrder.remove(at: i) }
+        }
+    }
+
     /// A sequence reset at `now`.
     func noteReset(now: Timestamp) -> ResetOutcome {
         lock.withLock {

@@ -336,7 +336,7 @@ struct SectionParser {
         st.rejectUnknown(["data", "retention_days", "min_free_mb", "stop_budget_s"])
         var storage = StationConfig.Storage(
             data: resolve(st.string("data")) ?? "", retentionDays: st.int("retention_days", in: 1...36_500, required: false),
-            minFreeMB: st.int("min_free_mb", in: 0...1_000_000, required: false) ?? 256)
+            minFreeMB: st.int("min_free_mb", in: 16...1_000_000, required: false) ?? 256)
         storage.stopBudgetS = st.int("stop_budget_s", in: 0...600, required: false) ?? storage.stopBudgetS
         return storage
     }

@@ -295,9 +295,31 @@ public final class StationUnit: @unchecked Sendable {
             return r
         } catch {
             metrics.set("weighpoint_alarm", [("alarm", "store_error")], 1)
-            log.critical("record not stored", metadata: ["controller_seq": "\(v.weighing.seq)", "vehicle": "\(v.id)", "error": "\(error)"])
+            log.critical("record not stored: its weighing stays journalled, decided again when the store takes evidence", metadata: [
+                "controller_seq": "\(v.weighing.seq)", "vehicle": "\(v.id)", "error": "\(error)"])
+            if let id = v.journalID { refusedLock.withLock { _ = refusedEntries.insert(id) } }
             return nil
         }
+    }
+
+    private let refusedLock = NSLock()
+    /// Journal entries whose record the store refused (full, failing): decided again when it takes evidence.
+    private var refusedEntries: Set<Int64> = []
+
+    /// Every few seconds: evidence refused at the disk's floor is let in again as soon as the
+    /// space is back (not only when retention runs), and the weighings whose records were
+    /// refused meanwhile are decided again from the journal.
+    public func maintainStorage() {
+        let wasRefusing = store.refusalReason != nil
+        guard store.recheckSpace() else { return }
+        if wasRefusing { log.notice("store takes evidence again", metadata: ["free_bytes": "\(store.freeBytes())"]) }
+        let ids = refusedLock.withLock { () -> Set<Int64> in
+            defer { refusedEntries = [] }
+            return refusedEntries
+        }
+        guard !ids.isEmpty else { return }
+        metrics.set("weighpoint_alarm", [("alarm", "store_error")], 0)
+        _ = intake.takeOverJournal(only: ids)
     }
 
     /// Rebuilds any watch list whose file changed (off the decision path; lookups keep using the
@@ -343,13 +365,18 @@ public final class StationUnit: @unchecked Sendable {
         metrics.set("weighpoint_delivery_oldest_age_seconds", [], oldestAge ?? 0)
         let refusing = store.refusalReason
         metrics.set("weighpoint_alarm", [("alarm", "store_refusing")], refusing == nil ? 0 : 1)
+        let free = store.freeBytes()
+        metrics.set("weighpoint_store_free_bytes", [], Double(free))
+        // Weighings left with the controller: the unit is failing as much as when it refuses evidence.
+        let journalAlarm = intake.journalAlarm
+        metrics.set("weighpoint_alarm", [("alarm", "wim_not_journalled")], journalAlarm == nil ? 0 : 1)
         let deliveryAlarms = uplink?.alarms ?? []
         metrics.set("weighpoint_alarm", [("alarm", "delivery")], deliveryAlarms.isEmpty ? 0 : 1)
         if !deliveryAlarms.isEmpty { degraded.append("delivery") }
         return UnitHealth(
-            status: refusing != nil ? .failing : degraded.isEmpty ? .ok : .degraded, deviceID: config.station.deviceID, wim: wim, cameras: cams,
-            store: refusing.map { "refusing new evidence: \($0)" } ?? "ok", deliveryBacklog: backlog,
+            status: refusing != nil || journalAlarm != nil ? .failing : degraded.isEmpty ? .ok : .degraded, deviceID: config.station.deviceID, wim: wim, cameras: cams,
+            store: journalAlarm.map { _ in "journal refusing weighings (\(free) bytes free)" } ?? refusing.map { "refusing new evidence: \($0)" } ?? "ok", deliveryBacklog: backlog,
             oldestUnacknowledgedAgeSeconds: backlog > 0 ? (oldestAge ?? 0) : nil, degraded: degraded, pendingWeighings: vehicles.count,
-            alarms: deliveryAlarms + (refusing.map { ["store: \($0)"] } ?? []) + (controllerAlarm.map { [$0] } ?? []))
+            alarms: deliveryAlarms + (refusing.map { ["store: \($0)"] } ?? []) + (journalAlarm.map { [$0] } ?? []) + (controllerAlarm.map { [$0] } ?? []))
     }
 }

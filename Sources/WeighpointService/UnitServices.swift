@@ -31,6 +31,7 @@ public struct UnitService: Service {
                 if ticks % 250 == 0 {  // every ≈ 5 s
                     Task.detached { unit.reloadChangedLists() }
                     unit.refusals.flush()
+                    unit.maintainStorage()
                 }
                 try? await Task.sleep(for: .milliseconds(20))
             }
@@ -112,7 +113,9 @@ public struct SystemdNotifier: Service {
         }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                if unit.store.refusalReason == nil { Self.send("WATCHDOG=1") }
+                // Alive, also while the disk is full: a restart frees no space and would lose
+                // the cameras' rings; a full disk is an alarm in /health, not a hang.
+                Self.send("WATCHDOG=1")
                 try? await Task.sleep(for: .microseconds(usec / 2))
             }
         }

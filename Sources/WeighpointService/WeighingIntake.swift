@@ -8,10 +8,12 @@ import WeighpointSystem
 
 /// Where weighings come from: the WIM controller over Modbus, or in tests a source in memory.
 public protocol WeighingSource: AnyObject, Sendable {
-    /// Starts delivering events. `resumeAfter` is the last controller sequence already decided
-    /// (nil: none). A `.weighing` event must be delivered before the controller is acknowledged,
-    /// so that a crash in between re-reads the weighing rather than losing it.
-    func start(resumeAfter: UInt64?, onEvent: @escaping @Sendable (WIMEvent) -> Void) throws
+    /// Starts delivering. `resumeAfter` is the last controller sequence already decided (nil:
+    /// none). Each new record goes to `keep` before the controller is acknowledged, and only a
+    /// record `keep` held durably (true) is acknowledged: the controller may forget a weighing
+    /// only once the unit holds it, and a crash in between re-reads it rather than losing it.
+    /// Other events go to `onEvent`.
+    func start(resumeAfter: UInt64?, keep: @escaping @Sendable (WIMRecord) -> Bool, onEvent: @escaping @Sendable (WIMEvent) -> Void) throws
     /// Stops; no event is delivered once it has returned.
     func stop()
 }
@@ -24,8 +26,8 @@ public final class ModbusWeighingSource: WeighingSource, @unchecked Sendable {
 
     public init(settings: WIMLinkSettings) { self.settings = settings }
 
-    public func start(resumeAfter: UInt64?, onEvent: @escaping @Sendable (WIMEvent) -> Void) {
-        let d = WIMDriver(settings, lastSequence: resumeAfter, onEvent: onEvent)
+    public func start(resumeAfter: UInt64?, keep: @escaping @Sendable (WIMRecord) -> Bool, onEvent: @escaping @Sendable (WIMEvent) -> Void) {
+        let d = WIMDriver(settings, lastSequence: resumeAfter, keep: keep, onEvent: onEvent)
         lock.withLock { driver = d }
         d.start()
     }
@@ -64,6 +66,13 @@ final class WeighingIntake: @unchecked Sendable {
     private var wentBack: (from: UInt64, to: UInt64)?
     /// The pending weighing whose sequence went back, until the record after it tells.
     private var unconfirmed: PendingVehicle.ID?
+    /// Since when, and why, weighings cannot be journalled (and are left with the controller).
+    private var journalProblem: (since: Timestamp, why: String)?
+
+    /// For /health: weighings are being left with the controller, unacknowledged.
+    var journalAlarm: String? {
+        lock.withLock { journalProblem.map { "wim: weighings not journalled since \($0.since), left with the controller unacknowledged: \($0.why)" } }
+    }
 
     init(source: any WeighingSource, profile: WIMProfile, store: EvidenceStore, calibration: CalibrationKeeper, vehicles: PendingVehicles,
          clock: any WallClock, metrics: UnitMetrics, feed: LiveFeed, logger: Logger, statePath: String, watch: ControllerWatch) {
@@ -128,7 +137,7 @@ final class WeighingIntake: @unchecked Sendable {
         // Weighings acknowledged to the controller but not decided when the unit last stopped
         // (killed, power cut): decided now, from their journalled record blocks.
         if let newest = takeOverJournal().max() { resume = max(resume ?? 0, newest) }
-        try source.start(resumeAfter: resume) { [weak self] event in self?.handle(event) }
+        try source.start(resumeAfter: resume, keep: { [weak self] r in self?.take(r) ?? false }, onEvent: { [weak self] event in self?.handle(event) })
     }
 
     func stop() {
@@ -136,8 +145,10 @@ final class WeighingIntake: @unchecked Sendable {
         log.info("wim stopped", metadata: ["pending": "\(vehicles.count)"])
     }
 
-    /// Puts the journalled weighings back among the pending ones; returns their sequences.
-    private func takeOverJournal() -> [UInt64] {
+    /// Puts the journalled weighings back among the pending ones (only those of `ids` when
+    /// given: records the store refused, decided again once it takes evidence); returns their
+    /// sequences.
+    func takeOverJournal(only ids: Set<Int64>? = nil) -> [UInt64] {
         let entries: [(id: Int64, controllerSeq: UInt64, block: String)]
         do {
             entries = try store.journaledWeighings()
@@ -146,7 +157,7 @@ final class WeighingIntake: @unchecked Sendable {
             return []
         }
         var taken: [UInt64] = []
-        for e in entries {
+        for e in entries where ids?.contains(e.id) ?? true {
             guard let block = (try? WIMTrace.parse(e.block, source: "journal \(e.id)"))?.blocks.first, block.count == profile.blockLength else {
                 log.critical("journalled weighing does not decode with the profile in force: kept for inspection", metadata: [
                     "journal_id": "\(e.id)", "controller_seq": "\(e.controllerSeq)", "profile": "\(profile.name)"])
@@ -159,8 +170,9 @@ final class WeighingIntake: @unchecked Sendable {
             vehicles.add(w, receivedAt: clock.now(), journalID: e.id, takenOver: true, atOnce: !problems.isEmpty)
             taken.append(w.seq)
         }
-        if !entries.isEmpty {
-            log.notice("weighings taken over from before a stop", metadata: ["count": "\(taken.count)", "controller_seqs": "\(taken)"])
+        if !taken.isEmpty || (ids == nil && !entries.isEmpty) {
+            log.notice(ids == nil ? "weighings taken over from before a stop" : "weighings whose records the store refused are decided again",
+                       metadata: ["count": "\(taken.count)", "controller_seqs": "\(taken.prefix(50))"])
         }
         return taken
     }
@@ -193,47 +205,66 @@ final class WeighingIntake: @unchecked Sendable {
         }
     }
 
+    /// A record from the controller: examined, journalled, and added to the pending vehicles.
+    /// False when it could not be journalled: then it is not acknowledged, and the controller
+    /// keeps it (its own queue holds the vehicles; an overflow there is a gap, counted).
+    func take(_ rec: WIMRecord) -> Bool {
+        var w = calibration.apply(to: rec.weighing(profile))
+        let received = clock.now()
+        let doubt = lock.withLock { () -> (from: UInt64, to: UInt64)? in
+            defer { wentBack = nil }
+            return wentBack.flatMap { $0.to == rec.sequence ? $0 : nil }
+        }
+        let problems: [InvalidityReason]
+        switch watch.examine(w, now: received) {
+        case .repeated:
+            // The same physical weighing shown again (a controller replaying its memory):
+            // taken once.
+            metrics.add("weighpoint_wim_repeats_total")
+            noteOnce("repeat", "wim record repeats a weighing already taken: not taken again", ["controller_seq": "\(w.seq)", "lane": "\(w.lane)", "time": "\(w.time)"])
+            if doubt != nil { lock.withLock { unconfirmed = nil } }
+            return true
+        case .take(let p): problems = p
+        }
+        if !problems.isEmpty {
+            w.decodeProblems += problems
+            for p in problems { metrics.add("weighpoint_wim_implausible_total", [("reason", p.code)]) }
+            noteOnce("implausible", "wim record implausible: an invalid weighing, decided at once", [
+                "controller_seq": "\(w.seq)", "reasons": "\(problems.map(\.description).joined(separator: "; ").prefix(300))"])
+        }
+        // Journalled before the source acknowledges it (this runs before the acknowledgement):
+        // from here a crash leaves the weighing to the next start, not lost.
+        let id: Int64
+        do {
+            id = try store.journalWeighing(controllerSeq: rec.sequence, block: WIMTrace.line(rec.rawBlock), receivedAt: received)
+        } catch {
+            // Not held: not acknowledged. Offered again, it is judged afresh (not as a repeat).
+            watch.forget(w)
+            metrics.add("weighpoint_wim_not_journalled_total")
+            lock.withLock { journalProblem = (journalProblem?.since ?? received, "\(error)") }
+            noteOnce("not-journalled", "weighing not journalled: left with the controller, not acknowledged", ["controller_seq": "\(w.seq)", "error": "\(error)"])
+            return false
+        }
+        let pid = vehicles.add(w, receivedAt: received, journalID: id, atOnce: !problems.isEmpty, unconfirmedSequence: doubt)
+        let recovered = lock.withLock { () -> Timestamp? in
+            last = (w.seq, w.time)
+            if doubt != nil { unconfirmed = pid }
+            defer { journalProblem = nil }
+            return journalProblem?.since
+        }
+        if let recovered {
+            log.notice("weighings journalled again: the controller is acknowledged again", metadata: ["refused_since": "\(recovered)"])
+        }
+        metrics.add("weighpoint_weighings_total")
+        feed.publish(.weighed(w))
+        return true
+    }
+
     private func handle(_ event: WIMEvent) {
         switch event {
         case .weighing(let rec):
-            var w = calibration.apply(to: rec.weighing(profile))
-            let received = clock.now()
-            let doubt = lock.withLock { () -> (from: UInt64, to: UInt64)? in
-                defer { wentBack = nil }
-                return wentBack.flatMap { $0.to == rec.sequence ? $0 : nil }
-            }
-            let problems: [InvalidityReason]
-            switch watch.examine(w, now: received) {
-            case .repeated:
-                // The same physical weighing shown again (a controller replaying its memory):
-                // taken once.
-                metrics.add("weighpoint_wim_repeats_total")
-                noteOnce("repeat", "wim record repeats a weighing already taken: not taken again", ["controller_seq": "\(w.seq)", "lane": "\(w.lane)", "time": "\(w.time)"])
-                if doubt != nil { lock.withLock { unconfirmed = nil } }
-                return
-            case .take(let p): problems = p
-            }
-            if !problems.isEmpty {
-                w.decodeProblems += problems
-                for p in problems { metrics.add("weighpoint_wim_implausible_total", [("reason", p.code)]) }
-                noteOnce("implausible", "wim record implausible: an invalid weighing, decided at once", [
-                    "controller_seq": "\(w.seq)", "reasons": "\(problems.map(\.description).joined(separator: "; ").prefix(300))"])
-            }
-            // Journalled before the source acknowledges it (this runs before the acknowledgement):
-            // from here a crash leaves the weighing to the next start, not lost.
-            var id: Int64?
-            do {
-                id = try store.journalWeighing(controllerSeq: rec.sequence, block: WIMTrace.line(rec.rawBlock), receivedAt: received)
-            } catch {
-                log.critical("weighing not journalled: lost if the unit stops before deciding it", metadata: ["controller_seq": "\(w.seq)", "error": "\(error)"])
-            }
-            let pid = vehicles.add(w, receivedAt: received, journalID: id, atOnce: !problems.isEmpty, unconfirmedSequence: doubt)
-            lock.withLock {
-                last = (w.seq, w.time)
-                if doubt != nil { unconfirmed = pid }
-            }
-            metrics.add("weighpoint_weighings_total")
-            feed.publish(.weighed(w))
+            // Only from a source without `keep`; every source here has one.
+            _ = take(rec)
         case .gap(let missing):
             metrics.add("weighpoint_wim_gaps_total", [], Double(missing.count))
             log.error("wim sequence gap", metadata: ["first": "\(missing.lowerBound)", "last": "\(missing.upperBound)"])

@@ -29,6 +29,7 @@ public final class MemoryWeighingSource: WeighingSource, @unchecked Sendable {
     public let profile: WIMProfile
     private let lock = NSLock()
     private var onEvent: (@Sendable (WIMEvent) -> Void)?
+    private var keep: (@Sendable (WIMRecord) -> Bool)?
     /// Where the unit told the source to resume, at each start.
     public private(set) var resumedAfter: [UInt64?] = []
     /// Events offered while stopped (the unit asked the source to stop and it must not deliver).
@@ -36,23 +37,31 @@ public final class MemoryWeighingSource: WeighingSource, @unchecked Sendable {
 
     public init(profile: WIMProfile) { self.profile = profile }
 
-    public func start(resumeAfter: UInt64?, onEvent: @escaping @Sendable (WIMEvent) -> Void) {
+    public func start(resumeAfter: UInt64?, keep: @escaping @Sendable (WIMRecord) -> Bool, onEvent: @escaping @Sendable (WIMEvent) -> Void) {
         lock.withLock {
             resumedAfter.append(resumeAfter)
             self.onEvent = onEvent
+            self.keep = keep
         }
         onEvent(.connected("memory"))
     }
 
-    public func stop() { lock.withLock { onEvent = nil } }
+    public func stop() {
+        lock.withLock {
+            onEvent = nil
+            keep = nil
+        }
+    }
 
-    /// Delivers an event as the driver would; false while stopped.
+    /// Delivers an event as the driver would (a `.weighing` to the unit's `keep`); false while
+    /// stopped, or for a weighing the unit did not keep (a controller would not be acknowledged).
     @discardableResult
     public func send(_ event: WIMEvent) -> Bool {
-        guard let deliver = lock.withLock({ onEvent }) else {
+        guard let (deliver, keep) = lock.withLock({ onEvent.flatMap { e in keep.map { (e, $0) } } }) else {
             lock.withLock { refusedWhileStopped += 1 }
             return false
         }
+        if case .weighing(let r) = event { return keep(r) }
         deliver(event)
         return true
     }

@@ -120,3 +120,19 @@ func freePort() -> Int {
     }
     return Int(UInt16(bigEndian: addr.sin_port))
 }
+
+/// A switch and a count shared with a driver's thread.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var on = false
+    var isSet: Bool { lock.withLock { on } }
+    func set() { lock.withLock { on = true } }
+    func clear() { lock.withLock { on = false } }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    var value: Int { lock.withLock { n } }
+    func increment() { lock.withLock { n += 1 } }
+}

@@ -229,6 +229,39 @@ import WeighpointTesting
         #expect(pending == 0, "every new record acknowledged")
     }
 
+    /// The controller may forget a weighing only once the unit holds it: a record the unit
+    /// could not keep (its journal full) is not acknowledged, stays with the controller, and
+    /// is offered again; nothing is skipped or reported twice once it is kept.
+    @Test(arguments: ["generic-wim-v1", "acme-x2"])
+    func aRecordTheUnitCouldNotKeepIsNotAcknowledged(name: String) throws {
+        let p = try profile(name)
+        let sim = try tcpSimulator(p)
+        defer { sim.stop() }
+        let log = EventLog()
+        let full = Flag()
+        var s = settings(p, .tcp(host: "127.0.0.1", port: sim.port))
+        s.refusedRetryMs = 20
+        let offered = Counter()
+        let driver = WIMDriver(s, keep: { r in
+            offered.increment()
+            if full.isSet { return false }
+            log.append(.weighing(r))
+            return true
+        }) { log.append($0) }
+        driver.start()
+        defer { driver.stop() }
+        for r in traffic(3) { sim.enqueue(r) }
+        #expect(eventually { log.records.count == 3 })
+        full.set()
+        for r in traffic(4, first: 4) { sim.enqueue(r) }
+        #expect(eventually { offered.value >= 6 }, "offered again while refused")
+        #expect(sim.pendingCount == 4 && log.records.count == 3, "a record not kept was acknowledged")
+        full.clear()
+        #expect(eventually { log.records.count == 7 })
+        #expect(log.sequences == Array(1...7) && log.gaps.isEmpty && log.duplicates.isEmpty)
+        #expect(eventually { sim.pendingCount == 0 })
+    }
+
     /// A number going back is a reset only when the new run is consistent. A single wrong
     /// number (corrupt memory) in a run that goes on is a record out of order: before, it was a
     /// reset, and the run's next record a gap of every number between.
