@@ -52,6 +52,7 @@ test: build
 	Scripts/unit-test
 	Scripts/hostile-test
 	Scripts/faulty-wim-test
+	Scripts/fulldisk-test
 	Scripts/unit-crash-test
 	Scripts/package-test
 	Scripts/console-test

@@ -51,6 +51,11 @@ public final class WIMSimulator: @unchecked Sendable {
     private var faults: [(fault: WIMFault, remaining: Int, skip: Int)] = []
     private var worker: WorkerThread?
     private var counters = Statistics()
+    private var acknowledgedHook: (@Sendable ([UInt64]) -> Void)?
+
+    /// Called with the sequences of the records the unit acknowledged, as it does (on the
+    /// server's thread, with the simulator's lock held: keep it short).
+    public func onAcknowledged(_ hook: @escaping @Sendable ([UInt64]) -> Void) { lock.withLock { acknowledgedHook = hook } }
 
     /// What the simulator has done, for tests and the console.
     public struct Statistics: Sendable, Equatable {
@@ -236,14 +241,15 @@ public final class WIMSimulator: @unchecked Sendable {
         case .counter(_, let ack):
             if written.overlaps(ack.address..<ack.end) {
                 let value = profile.handshakeValue(ack, (ack.address..<ack.end).map { server[$0] })
-                let before = queue.count
+                let taken = queue.filter { $0.sequence <= value }.map(\.sequence)
                 queue.removeAll { $0.sequence <= value }
-                counters.acknowledged += before - queue.count
+                counters.acknowledged += taken.count
+                if !taken.isEmpty { acknowledgedHook?(taken) }
                 show()
             }
         case .readyFlag(let ready):
             if written.contains(ready.address) && server[ready.address] == 0 && !queue.isEmpty {
-                queue.removeFirst()
+                acknowledgedHook?([queue.removeFirst().sequence])
                 counters.acknowledged += 1
                 show()
             }

@@ -49,6 +49,9 @@ struct SimulateWim: ParsableCommand {
     @Option(help: "Stop after this many vehicles (default: run until interrupted).")
     var vehicles: Int?
 
+    @Option(help: "Append the sequence of every record the unit acknowledges to this file, one a line, as it happens (for tests: what the controller may forget).")
+    var acknowledged: String?
+
     @Option(help: "Inject a fault periodically, NAME:EVERY (repeatable).")
     var fault: [String] = []
 
@@ -87,6 +90,13 @@ struct SimulateWim: ParsableCommand {
         let sim: WIMSimulator
         do {
             sim = try WIMSimulator(profile: p, transport: transport)
+            if let acknowledged {
+                guard let out = FileHandle(forWritingAtPath: acknowledged) ?? (FileManager.default.createFile(atPath: acknowledged, contents: nil) ? FileHandle(forWritingAtPath: acknowledged) : nil) else {
+                    throw ValidationError("--acknowledged \(acknowledged): cannot write the file")
+                }
+                out.seekToEndOfFile()
+                sim.onAcknowledged { seqs in out.write(Data(seqs.map { "\($0)\n" }.joined().utf8)) }
+            }
             try sim.start()
         } catch {
             printError("weighpoint simulate wim: \(error)")
