@@ -53,12 +53,17 @@ test: build
 	Scripts/hostile-test
 	Scripts/faulty-wim-test
 	Scripts/fulldisk-test
+	Scripts/powercut-test 20
 	Scripts/unit-crash-test
 	Scripts/package-test
 	Scripts/console-test
 	Scripts/recognizer-test
 	Scripts/capture-test
 	Scripts/console-vm-test
+
+# The long power-cut test: 200 cuts of the VM's power under load (about 85 minutes).
+powercut: build
+	Scripts/powercut-test 200
 
 # The full crash test: 50 SIGKILLs of a store under load.
 crash-test: build

@@ -58,13 +58,8 @@ public final class EvidenceStore: @unchecked Sendable {
             throw .io(directory, "\(error)")
         }
         directoryLock = try DirectoryLock.acquire(directory)
-        var config = Configuration()
-        config.prepareDatabase { db in
-            // FULL: every commit is on disk when it returns (NORMAL may lose the last ones).
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         do {
-            db = try DatabasePool(path: directory + "/evidence.sqlite", configuration: config)
+            db = try Self.durablePool(path: directory + "/evidence.sqlite")
             try db.write { db in try Self.migrate(db) }
         } catch {
             throw .database("\(error)")
@@ -91,6 +86,21 @@ public final class EvidenceStore: @unchecked Sendable {
         if !startupProblems.isEmpty {
             _ = try? appendAudit(event: "chain_check", who: "weighpointd", parameter: "records", old: nil, new: startupProblems.prefix(20).map(\.description).joined(separator: "; "))
         }
+    }
+
+    /// A GRDB pool (WAL) whose commits are on disk when they return: `synchronous = FULL` on its
+    /// writer. GRDB sets NORMAL when it puts a pool in WAL mode, after `prepareDatabase` has run,
+    /// so FULL set there was undone: a power cut lost the commits since the last checkpoint
+    /// (found by Scripts/powercut-test: records and journal entries the unit had acknowledged
+    /// were gone). Set on the writer after opening, and checked.
+    public static func durablePool(path: String) throws -> DatabasePool {
+        let pool = try DatabasePool(path: path)
+        let level = try pool.writeWithoutTransaction { db -> Int? in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+        }
+        guard level == 2 else { throw DatabaseError(message: "PRAGMA synchronous is \(level.map(String.init) ?? "unknown") after setting FULL (2) on \(path)") }
+        return pool
     }
 
     /// What the startup check of the chains found (empty when intact).

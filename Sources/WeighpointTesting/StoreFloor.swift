@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Glibc
+import WeighpointEvidence
 
 /// The floor for the store benchmark: per record, the same image bytes written to temp files,
 /// fsynced, renamed, the directory fsynced, and one small row committed to a SQLite database in
@@ -10,9 +11,7 @@ public enum StoreFloor {
     /// Seconds for all records.
     public static func run(directory: String, records: [[[UInt8]]]) throws -> Double {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var config = Configuration()
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        let db = try DatabasePool(path: directory + "/floor.sqlite", configuration: config)
+        let db = try EvidenceStore.durablePool(path: directory + "/floor.sqlite")
         try db.write { try $0.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)") }
         let start = Date()
         for (i, images) in records.enumerated() {

@@ -49,6 +49,9 @@ struct SimulateWim: ParsableCommand {
     @Option(help: "Stop after this many vehicles (default: run until interrupted).")
     var vehicles: Int?
 
+    @Option(help: "The first vehicle's sequence number (a controller that goes on from where it was).")
+    var firstSequence: UInt64 = 1
+
     @Option(help: "Append the sequence of every record the unit acknowledges to this file, one a line, as it happens (for tests: what the controller may forget).")
     var acknowledged: String?
 
@@ -103,7 +106,7 @@ struct SimulateWim: ParsableCommand {
             throw ExitCode(1)
         }
         if case .tcp(let host, _) = transport { printError("simulating \(p.name) on tcp://\(host):\(sim.port)") } else { printError("simulating \(p.name) on \(transport)") }
-        var traffic = TrafficGenerator(seed: seed, lanes: lanes, overloadShare: overloadShare, flaggedShare: flaggedShare, flagBits: p.statusBits.values.sorted())
+        var traffic = TrafficGenerator(seed: seed, firstSequence: firstSequence, lanes: lanes, overloadShare: overloadShare, flaggedShare: flaggedShare, flagBits: p.statusBits.values.sorted())
         let sensor = SensorErrorModel(biasPercent: sensorBias, slopePercentPer10Kmh: sensorSlope, scatterPercent: sensorScatter)
         var reference = try referenceTraffic()
         var rng = SplitMix64(seed: seed &+ 0x5EED)

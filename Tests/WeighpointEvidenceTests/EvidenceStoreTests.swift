@@ -1,5 +1,6 @@
 import WeighpointCrypto
 import Foundation
+import GRDB
 import Testing
 import WeighpointTesting
 import WeighpointCore
@@ -249,6 +250,15 @@ func sqlite(_ db: String, _ sql: String) throws -> ProcessResult { try runProces
         let remainingImages = try FileManager.default.subpathsOfDirectory(atPath: dir.path + "/images").filter { $0.hasSuffix(".jpg") }
         #expect(remainingImages.count == 3)
         #expect(try store.auditEntries().count >= 1, "the audit trail is never deleted")
+    }
+
+    /// Every commit is on disk when it returns. GRDB's pool put its writer back to
+    /// synchronous=NORMAL after our FULL (a power cut lost the last commits): this failed.
+    @Test func theStoresWriterCommitsWithSynchronousFull() throws {
+        let dir = try tempDir("sync")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try openStore(dir, key: try SigningKey.generate(.ed25519))
+        #expect(try store.db.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
     }
 
     @Test func diskFloorWithNothingDeletableRefusesNewEvidence() throws {
