@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps build demo test clean bench-plates bench-wim bench-store bench-delivery bench-capture bench-unit bench-recognizer crash-test fuzz fuzz-console
+.PHONY: all deps build demo test clean bench-plates bench-wim bench-store bench-delivery bench-capture bench-unit bench-recognizer crash-test powercut fuzz fuzz-console
 
 all: build
 
