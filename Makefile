@@ -54,6 +54,7 @@ test: build
 	Scripts/faulty-wim-test
 	Scripts/fulldisk-test
 	Scripts/powercut-test 20
+	Scripts/flushpoint-test
 	Scripts/unit-crash-test
 	Scripts/package-test
 	Scripts/console-test
