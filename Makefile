@@ -55,6 +55,7 @@ test: build
 	Scripts/fulldisk-test
 	Scripts/powercut-test 20
 	Scripts/flushpoint-test
+	Scripts/faildisk-test
 	Scripts/unit-crash-test
 	Scripts/package-test
 	Scripts/console-test
