@@ -1,6 +1,6 @@
 """What a data directory must hold after a power cut, for Scripts/powercut-test and
 Scripts/flushpoint-test: read with sqlite3 and `weighpoint verify` on this machine."""
-import hashlib, json, os, re, sqlite3, subprocess
+import glob, hashlib, json, os, re, sqlite3, subprocess, tomllib
 
 
 class Lost(Exception):
@@ -59,6 +59,20 @@ def check(data, wp, acked, ok_decided, stored_logged):
             images += 1
     finally:
         db.close()
+    # The unit's state files, each written durably (temp file, fsync, rename, directory fsync):
+    # whole or absent, never torn.
+    if os.path.exists(f"{data}/wim.state"):
+        with open(f"{data}/wim.state") as f:
+            text = f.read()
+        if not re.fullmatch(r"\d+\n", text):
+            raise Lost(f"wim.state is torn: {text!r}")
+    for path in sorted(glob.glob(f"{data}/calibration.toml") + glob.glob(f"{data}/calibration/*.toml")):
+        with open(path, "rb") as f:
+            profile = f.read()
+        try:
+            tomllib.loads(profile.decode())
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+            raise Lost(f"{os.path.relpath(path, data)} is torn ({len(profile)} bytes): {e}")
     r = subprocess.run([wp, "verify", data], capture_output=True, text=True)
     if r.returncode != 0:
         raise Lost(f"weighpoint verify: {(r.stdout + r.stderr).strip()[-800:]}")
