@@ -249,7 +249,9 @@ public final class WIMSimulator: @unchecked Sendable {
             }
         case .readyFlag(let ready):
             if written.contains(ready.address) && server[ready.address] == 0 && !queue.isEmpty {
-                acknowledgedHook?([queue.removeFirst().sequence])
+                // Not inside the optional call: without a hook its argument is never evaluated.
+                let taken = queue.removeFirst().sequence
+                acknowledgedHook?([taken])
                 counters.acknowledged += 1
                 show()
             }
